@@ -1,0 +1,32 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/** Paths that must never reach a log line, wherever they appear. */
+const redactPaths = [
+  'password',
+  '*.password',
+  'accessToken',
+  '*.accessToken',
+  'refreshToken',
+  '*.refreshToken',
+  'access_token',
+  '*.access_token',
+  'refresh_token',
+  '*.refresh_token',
+  'passwordHash',
+  '*.passwordHash',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+];
+
+export function createLogger(name: string, level: string): Logger {
+  return pino({
+    name,
+    level,
+    base: { service: name },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: redactPaths, censor: '[redacted]' },
+  });
+}

@@ -1,0 +1,59 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Knex } from 'knex';
+
+interface MigrationModule {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/**
+ * Lists compiled migrations and records them without their extension, so a name never
+ * depends on whether it ran from `.ts` or `.js`.
+ */
+class ExtensionlessMigrationSource implements Knex.MigrationSource<string> {
+  constructor(private readonly directory: string) {}
+
+  async getMigrations(): Promise<string[]> {
+    return readdirSync(this.directory)
+      .filter((file) => /\.(js|ts)$/.test(file) && !file.endsWith('.d.ts') && !file.endsWith('.map'))
+      .map((file) => file.replace(/\.(js|ts)$/, ''))
+      .filter((name, index, names) => names.indexOf(name) === index)
+      .sort();
+  }
+
+  getMigrationName(name: string): string {
+    return name;
+  }
+
+  async getMigration(name: string): Promise<MigrationModule> {
+    return require(path.join(this.directory, name)) as MigrationModule;
+  }
+}
+
+export interface MigrationSet {
+  /** Folder of compiled migration modules. */
+  directory: string;
+  /** Each database keeps its own ledger, so the two programs never read each other's. */
+  tableName: string;
+  /** Idempotent seeds run after every migration run, if the database has any. */
+  seedDirectory?: string;
+}
+
+export async function migrateToLatest(db: Knex, set: MigrationSet): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({
+    migrationSource: new ExtensionlessMigrationSource(set.directory),
+    tableName: set.tableName,
+  })) as [number, string[]];
+  if (set.seedDirectory) {
+    await db.seed.run({ directory: set.seedDirectory, loadExtensions: ['.js'] });
+  }
+  return applied;
+}
+
+export async function rollbackAll(db: Knex, set: MigrationSet): Promise<void> {
+  await db.migrate.rollback(
+    { migrationSource: new ExtensionlessMigrationSource(set.directory), tableName: set.tableName },
+    true,
+  );
+}

@@ -1,0 +1,30 @@
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { ProtoGrpcType } from '../../generated/proto/auth';
+import { repoRoot } from './repo-root';
+
+export type { AuthServiceClient } from '../../generated/proto/aletheia/auth/v1/AuthService';
+export type { AuthServiceHandlers } from '../../generated/proto/aletheia/auth/v1/AuthService';
+
+export const authProtoFile = path.join(repoRoot, 'proto', 'aletheia', 'auth', 'v1', 'auth.proto');
+export const authServiceName = 'aletheia.auth.v1.AuthService';
+
+/** Options shared by both sides: int64 as JS numbers is safe for seconds and Unix times. */
+export const protoLoaderOptions: protoLoader.Options = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+export function loadAuthPackageDefinition(): protoLoader.PackageDefinition {
+  return protoLoader.loadSync(authProtoFile, protoLoaderOptions);
+}
+
+/** The typed AuthService constructor: `.service` for servers, `new` for clients. */
+export function loadAuthService(packageDefinition = loadAuthPackageDefinition()) {
+  const root = grpc.loadPackageDefinition(packageDefinition) as unknown as ProtoGrpcType;
+  return root.aletheia.auth.v1.AuthService;
+}
