@@ -39,7 +39,13 @@ export class ProblemError extends Error {
   constructor(
     readonly code: ProblemCode,
     readonly detail: string,
-    readonly options: { errors?: ProblemFieldError[]; retryAfterSeconds?: number; cause?: unknown } = {},
+    readonly options: {
+      errors?: ProblemFieldError[];
+      retryAfterSeconds?: number;
+      /** Extra response headers, e.g. `Allow` on 405. */
+      headers?: Record<string, string>;
+      cause?: unknown;
+    } = {},
   ) {
     super(detail, { cause: options.cause });
     this.name = 'ProblemError';

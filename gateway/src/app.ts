@@ -1,0 +1,58 @@
+import express from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { bearerAuthentication } from './auth/bearer';
+import type { TokenValidator } from './auth/token-validator';
+import type { SwaggerUi } from './health/docs';
+import type { GatewayMetrics } from './health/metrics';
+import type { Contract } from './http/contract';
+import { problemDetailsHandler } from './http/error-handler';
+import { jsonBody } from './http/json-body';
+import { httpMetrics, identifyOperation, requestLogging } from './http/observability';
+import type { OperationIndex } from './http/operation-index';
+import type { OperationHandlers } from './http/operations';
+import { contractValidator } from './http/validator';
+
+export interface AppDeps {
+  contract: Contract;
+  operations: OperationIndex;
+  handlers: OperationHandlers;
+  tokens: TokenValidator;
+  metrics: GatewayMetrics;
+  docs: SwaggerUi;
+  logger: Logger;
+  /** Check every response against openapi.yaml (tests). */
+  validateResponses: boolean;
+}
+
+/**
+ * The request pipeline, in the order the contract promises: request id and logging,
+ * security headers, then 401 (bearer check), then 413/415/400 (body parsing and
+ * request validation against openapi.yaml), then the operation's handler; every failure
+ * ends in the one problem-details handler.
+ */
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.set('case sensitive routing', true);
+  app.set('etag', false);
+  app.disable('x-powered-by');
+
+  app.use(requestLogging(deps.logger));
+  app.use(identifyOperation(deps.operations));
+  app.use(httpMetrics(deps.metrics));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        // The gateway speaks plain HTTP behind TLS termination; upgrading the docs page's
+        // asset requests to https would break it when opened on http://.
+        directives: { 'upgrade-insecure-requests': null },
+      },
+    }),
+  );
+  app.use(deps.docs.assets);
+  app.use(bearerAuthentication(deps.tokens));
+  app.use(jsonBody());
+  app.use(contractValidator(deps.contract, deps.handlers, { validateResponses: deps.validateResponses }));
+  app.use(problemDetailsHandler(deps.logger));
+  return app;
+}

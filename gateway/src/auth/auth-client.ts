@@ -1,0 +1,132 @@
+import * as grpc from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+import { authServiceName, loadAuthService, type AuthServiceClient } from '../../../common/src/proto';
+import type { LoginResponse__Output } from '../../../generated/proto/aletheia/auth/v1/LoginResponse';
+import type { RefreshResponse__Output } from '../../../generated/proto/aletheia/auth/v1/RefreshResponse';
+import type { ValidateTokenResponse__Output } from '../../../generated/proto/aletheia/auth/v1/ValidateTokenResponse';
+import type { GatewayMetrics } from '../health/metrics';
+import { problemFromGrpc } from './grpc-errors';
+
+export interface AuthClientOptions {
+  address: string;
+  timeoutMs: number;
+  loginTimeoutMs: number;
+}
+
+/**
+ * A restarted auth service must be found again within about a second, and a silently
+ * dead connection noticed within seconds rather than at the next TCP timeout.
+ */
+const channelOptions: grpc.ChannelOptions = {
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 1000,
+  'grpc.keepalive_time_ms': 15_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+  'grpc.keepalive_permit_without_calls': 1,
+};
+
+type Callback<Response> = (error: grpc.ServiceError | null, response?: Response) => void;
+
+/** One unary call, given its metadata, options and callback. */
+type Invocation<Response> = (
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: Callback<Response>,
+) => grpc.ClientUnaryCall;
+
+interface HealthClient extends grpc.Client {
+  check(
+    request: { service: string },
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: Callback<{ status: string }>,
+  ): grpc.ClientUnaryCall;
+}
+
+/**
+ * The gateway's one channel to the auth service. Every call carries a deadline and the
+ * request id, is timed, and fails with a ProblemError (see problemFromGrpc).
+ */
+export class AuthClient {
+  private readonly client: AuthServiceClient;
+  private readonly health: HealthClient;
+
+  constructor(
+    private readonly options: AuthClientOptions,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    const AuthService = loadAuthService();
+    this.client = new AuthService(options.address, grpc.credentials.createInsecure(), channelOptions);
+    const Health = grpc.makeGenericClientConstructor(healthService, 'Health') as unknown as new (
+      address: string,
+      credentials: grpc.ChannelCredentials,
+      options: grpc.ClientOptions,
+    ) => HealthClient;
+    this.health = new Health(options.address, grpc.credentials.createInsecure(), {
+      channelOverride: this.client.getChannel(),
+    });
+  }
+
+  async register(username: string, password: string, requestId: string): Promise<void> {
+    await this.call('Register', (...call) => this.client.register({ username, password }, ...call), requestId);
+  }
+
+  login(username: string, password: string, requestId: string): Promise<LoginResponse__Output> {
+    return this.call('Login', (...call) => this.client.login({ username, password }, ...call), requestId, {
+      timeoutMs: this.options.loginTimeoutMs,
+      unauthenticated: 'invalid-credentials',
+    });
+  }
+
+  refresh(refreshToken: string, requestId: string): Promise<RefreshResponse__Output> {
+    return this.call('Refresh', (...call) => this.client.refresh({ refreshToken }, ...call), requestId);
+  }
+
+  async logout(accessToken: string, requestId: string): Promise<void> {
+    await this.call('Logout', (...call) => this.client.logout({ accessToken }, ...call), requestId);
+  }
+
+  validateToken(accessToken: string, requestId: string): Promise<ValidateTokenResponse__Output> {
+    return this.call('ValidateToken', (...call) => this.client.validateToken({ accessToken }, ...call), requestId);
+  }
+
+  /** True when the auth service's health service reports SERVING. */
+  async serving(requestId: string): Promise<boolean> {
+    try {
+      const answer = await this.call<{ status: string }>(
+        'Health.Check',
+        (...call) => this.health.check({ service: authServiceName }, ...call),
+        requestId,
+      );
+      return answer.status === 'SERVING';
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private call<Response>(
+    method: string,
+    invoke: Invocation<Response>,
+    requestId: string,
+    {
+      timeoutMs = this.options.timeoutMs,
+      unauthenticated = 'unauthenticated' as 'unauthenticated' | 'invalid-credentials',
+    } = {},
+  ): Promise<Response> {
+    const metadata = new grpc.Metadata();
+    metadata.set('x-request-id', requestId);
+    const started = process.hrtime.bigint();
+    return new Promise((resolve, reject) => {
+      invoke(metadata, { deadline: Date.now() + timeoutMs }, (error, response) => {
+        const code = grpc.status[error ? error.code : grpc.status.OK] ?? 'UNKNOWN';
+        this.metrics.observeGrpc(method, code, Number(process.hrtime.bigint() - started) / 1e9);
+        if (error) reject(problemFromGrpc(error, unauthenticated));
+        else resolve(response as Response);
+      });
+    });
+  }
+}

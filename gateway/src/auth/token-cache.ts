@@ -1,0 +1,65 @@
+import type { Principal } from './principal';
+
+interface Entry {
+  principal: Principal;
+  expiresAt: number;
+}
+
+/**
+ * Successful token validations of this process, keyed by the SHA-256 of the token, so
+ * most requests skip the round trip to the auth service.
+ *
+ * Staleness bound: an entry lives at most `ttlMs` (default 1 s, never past the token's
+ * own expiry). A logout through this gateway evicts the session's entries at once; a
+ * logout, or a session revoked for refresh-token reuse, seen only by another replica
+ * takes effect here within `ttlMs`. Failed validations are never stored.
+ */
+export class TokenCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    readonly ttlMs: number,
+    private readonly maxEntries = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(key: string): Principal | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.principal;
+  }
+
+  /** Remembers a validation until the TTL passes or the token expires, whichever is first. */
+  set(key: string, principal: Principal, tokenExpiresAtMs: number): void {
+    if (this.ttlMs === 0) return;
+    const expiresAt = Math.min(this.now() + this.ttlMs, tokenExpiresAtMs);
+    if (expiresAt <= this.now()) return;
+    this.entries.delete(key);
+    if (this.entries.size >= this.maxEntries) this.evictOldest();
+    this.entries.set(key, { principal, expiresAt });
+  }
+
+  /** Drops every entry of a session (logout), whichever of its tokens they were stored under. */
+  forgetSession(sessionId: string): void {
+    for (const [key, entry] of this.entries) {
+      if (entry.principal.sessionId === sessionId) this.entries.delete(key);
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Insertion order is expiry order (every entry gets the same TTL), so the first entries go first. */
+  private evictOldest(): void {
+    const now = this.now();
+    for (const [key, entry] of this.entries) {
+      if (this.entries.size < this.maxEntries && entry.expiresAt > now) return;
+      this.entries.delete(key);
+    }
+  }
+}

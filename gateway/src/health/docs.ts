@@ -1,0 +1,34 @@
+import express, { type RequestHandler } from 'express';
+import swaggerUi from 'swagger-ui-express';
+import type { Contract } from '../http/contract';
+
+/** Where the Swagger UI page and its assets live. */
+export const docsPath = '/docs';
+
+const uiOptions: swaggerUi.SwaggerUiOptions = {
+  customSiteTitle: 'Aletheia API',
+  // The default validator badge calls an outside service; the contract is linted in CI instead.
+  swaggerOptions: { validatorUrl: null, persistAuthorization: true },
+};
+
+export interface SwaggerUi {
+  /** GET /docs: the page (the operation `getDocs` of the contract). */
+  page: RequestHandler;
+  /** GET /docs/*: the page's scripts and styles, which are not API operations. */
+  assets: RequestHandler;
+}
+
+export function swaggerUiFor(contract: Contract): SwaggerUi {
+  // The template links its assets relative to the page (`./swagger-ui.css`), which from
+  // `/docs` would point at the root: link them under /docs/ explicitly.
+  const html = swaggerUi.generateHTML(contract.document, uiOptions).replace(/(href|src)="\.\//g, `$1="${docsPath}/`);
+  const [initScript] = swaggerUi.serveFiles(contract.document, uiOptions);
+  // No redirect from /docs to /docs/: the page itself is served at /docs.
+  const [, staticFiles] = swaggerUi.serveWithOptions({ redirect: false });
+  return {
+    page: (_req, res) => {
+      res.type('html').send(html);
+    },
+    assets: express.Router().use(docsPath, initScript, staticFiles),
+  };
+}

@@ -1,0 +1,44 @@
+import type { Knex } from 'knex';
+import type { AuthClient } from '../auth/auth-client';
+import type { Contract } from '../http/contract';
+import type { OperationHandlers } from '../http/operations';
+import { requestIdOf } from '../http/request-id';
+import type { GatewayMetrics } from './metrics';
+import { checkReadiness } from './readiness';
+import type { SwaggerUi } from './docs';
+
+/** A pod that is not ready is asked again by its probe within seconds. */
+const notReadyRetrySeconds = 5;
+
+/** The operational routes: liveness, readiness, metrics and the contract itself. */
+export function operationsHandlers(deps: {
+  db: Knex;
+  auth: AuthClient;
+  metrics: GatewayMetrics;
+  contract: Contract;
+  docs: SwaggerUi;
+}): OperationHandlers {
+  const contractJson = JSON.stringify(deps.contract.document);
+  return {
+    getHealth: (_req, res) => {
+      res.json({ status: 'ok' });
+    },
+    getReadiness: async (req, res) => {
+      const readiness = await checkReadiness(deps.db, deps.auth, requestIdOf(req));
+      if (readiness.status !== 'ready') res.status(503).setHeader('Retry-After', String(notReadyRetrySeconds));
+      res.setHeader('Cache-Control', 'no-store');
+      res.json(readiness);
+    },
+    getMetrics: async (_req, res) => {
+      const text = await deps.metrics.registry.metrics();
+      res.type(deps.metrics.registry.contentType).send(text);
+    },
+    getOpenApiJson: (_req, res) => {
+      res.type('json').send(contractJson);
+    },
+    getOpenApiYaml: (_req, res) => {
+      res.type('application/yaml').send(deps.contract.yaml);
+    },
+    getDocs: deps.docs.page,
+  };
+}

@@ -1,0 +1,72 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Knex } from 'knex';
+
+/** The tarn pool behind Knex; absent after `destroy()`. */
+interface PoolStats {
+  numUsed(): number;
+  numFree(): number;
+  numPendingAcquires(): number;
+  numPendingCreates(): number;
+}
+
+export interface GatewayMetrics {
+  registry: Registry;
+  /** One observation per HTTP response, labelled by the contract's route template. */
+  observeHttp(method: string, route: string, status: number, seconds: number): void;
+  observeGrpc(method: string, code: string, seconds: number): void;
+}
+
+/** Metrics of one gateway instance, in a registry of its own (tests run several gateways in one process). */
+export function createMetrics(db: Knex): GatewayMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by route template, method and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency, by route template, method and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const grpcDuration = new Histogram({
+    name: 'grpc_client_call_duration_seconds',
+    help: 'Latency of calls to the auth service, by method and gRPC status code.',
+    labelNames: ['method', 'code'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+
+  const pool = () => (db.client as { pool?: PoolStats }).pool;
+  const poolGauge = (name: string, help: string, read: (stats: PoolStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const stats = pool();
+        this.set(stats ? read(stats) : 0);
+      },
+    });
+  poolGauge('db_pool_connections_used', 'Orders database connections in use.', (s) => s.numUsed());
+  poolGauge('db_pool_connections_free', 'Idle orders database connections.', (s) => s.numFree());
+  poolGauge('db_pool_pending_acquires', 'Queries waiting for a database connection.', (s) => s.numPendingAcquires());
+  poolGauge('db_pool_pending_creates', 'Database connections being opened.', (s) => s.numPendingCreates());
+
+  return {
+    registry,
+    observeHttp(method, route, status, seconds) {
+      const labels = { method, route, status: String(status) };
+      httpRequests.inc(labels);
+      httpDuration.observe(labels, seconds);
+    },
+    observeGrpc(method, code, seconds) {
+      grpcDuration.observe({ method, code }, seconds);
+    },
+  };
+}

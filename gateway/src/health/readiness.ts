@@ -1,0 +1,31 @@
+import type { Knex } from 'knex';
+import { databaseAnswers } from '../../../common/src/database';
+import type { AuthClient } from '../auth/auth-client';
+
+export interface Readiness {
+  status: 'ready' | 'unavailable';
+  checks: { database: 'up' | 'down'; authService: 'up' | 'down' };
+}
+
+/** A probe must answer promptly even when a dependency hangs. */
+const checkTimeoutMs = 2000;
+
+function within<T>(promise: Promise<T>, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), checkTimeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Ready when the orders database answers and the auth service reports SERVING. */
+export async function checkReadiness(db: Knex, auth: AuthClient, requestId: string): Promise<Readiness> {
+  const [database, authService] = await Promise.all([
+    within(databaseAnswers(db), false),
+    within(auth.serving(requestId), false),
+  ]);
+  return {
+    status: database && authService ? 'ready' : 'unavailable',
+    checks: { database: database ? 'up' : 'down', authService: authService ? 'up' : 'down' },
+  };
+}

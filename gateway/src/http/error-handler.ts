@@ -1,0 +1,145 @@
+import type { ErrorRequestHandler, Request } from 'express';
+import type { Logger } from 'pino';
+import { isDatabaseUnavailable } from './database-errors';
+import { ProblemError, type ProblemFieldError } from './problem';
+import { requestIdOf } from './request-id';
+
+/** A database outage is usually over (failover, restart, pool recovered) within seconds. */
+const databaseRetrySeconds = 5;
+
+/** express-openapi-validator's HttpError, recognised by shape (its classes are not all exported). */
+interface ValidatorError {
+  status: number;
+  path?: string;
+  message: string;
+  headers?: Record<string, string>;
+  errors?: Array<{ path: string; message: string }>;
+}
+
+/** body-parser's errors carry a `type` such as `entity.too.large`. */
+interface BodyParserError {
+  type: string;
+  status: number;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return error instanceof Error && typeof (error as Partial<BodyParserError>).type === 'string' && 'status' in error;
+}
+
+function isValidatorError(error: unknown): error is ValidatorError {
+  return (
+    error instanceof Error &&
+    typeof (error as Partial<ValidatorError>).status === 'number' &&
+    Array.isArray((error as Partial<ValidatorError>).errors)
+  );
+}
+
+const oneOfSummary = 'must match exactly one schema in oneOf';
+
+/**
+ * One entry per offending location and message. A value that fits no branch of a
+ * `oneOf` yields one error per branch plus a summary; the branch errors say more, so
+ * the summary goes.
+ */
+function fieldErrors(errors: Array<{ path: string; message: string }>): ProblemFieldError[] {
+  const unique = new Map<string, ProblemFieldError>();
+  for (const { path, message } of errors) unique.set(`${path}\u0000${message}`, { path, message });
+  const list = [...unique.values()];
+  return list.filter(
+    (e) => e.message !== oneOfSummary || !list.some((o) => o.path === e.path && o.message !== oneOfSummary),
+  );
+}
+
+function fromValidator(error: ValidatorError): ProblemError {
+  switch (error.status) {
+    case 400:
+      return new ProblemError('invalid-request', 'The request does not match the contract.', {
+        errors: fieldErrors(error.errors ?? []),
+      });
+    case 404:
+      return new ProblemError('not-found', 'No such resource.');
+    case 405:
+      return new ProblemError('method-not-allowed', 'This resource does not support this method.', {
+        headers: error.headers?.Allow ? { Allow: error.headers.Allow } : undefined,
+      });
+    case 413:
+      return new ProblemError('payload-too-large', 'The body is larger than 16 KiB.');
+    case 415:
+      return new ProblemError('unsupported-media-type', 'The body must be `application/json` in UTF-8.');
+    default:
+      // 500: a response broke the contract (checked in tests); anything else is a bug too.
+      return new ProblemError('internal-error', 'The request could not be completed.', { cause: error });
+  }
+}
+
+function fromBodyParser(error: BodyParserError): ProblemError {
+  switch (error.type) {
+    case 'entity.too.large':
+      return new ProblemError('payload-too-large', 'The body is larger than 16 KiB.');
+    case 'charset.unsupported':
+    case 'encoding.unsupported':
+      return new ProblemError('unsupported-media-type', 'The body must be `application/json` in UTF-8.');
+    case 'entity.parse.failed':
+      return new ProblemError('invalid-request', 'The body is not valid JSON.', {
+        errors: [{ path: '/body', message: 'must be valid JSON' }],
+      });
+    default:
+      return error.status >= 400 && error.status < 500
+        ? new ProblemError('invalid-request', 'The body could not be read.')
+        : new ProblemError('internal-error', 'The request could not be completed.', { cause: error });
+  }
+}
+
+/** Every failure, whatever raised it, as the ProblemError a client may see. */
+export function toProblem(error: unknown): ProblemError {
+  if (error instanceof ProblemError) return error;
+  if (isBodyParserError(error)) return fromBodyParser(error);
+  if (isValidatorError(error)) return fromValidator(error);
+  if (isDatabaseUnavailable(error)) {
+    return new ProblemError('database-unavailable', 'The database is unavailable; try again shortly.', {
+      cause: error,
+      retryAfterSeconds: databaseRetrySeconds,
+    });
+  }
+  return new ProblemError('internal-error', 'The request could not be completed.', { cause: error });
+}
+
+function pathOf(req: Request): string {
+  const url = req.originalUrl;
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/**
+ * The gateway's one error handler: RFC 9457 problem details, never a stack trace, SQL,
+ * file path or internal name. Server-side failures are logged with the request id.
+ */
+export function problemDetailsHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) return next(error);
+    const problem = toProblem(error);
+    if (problem.status === 500) {
+      logger.error(
+        { err: problem.options.cause ?? problem, requestId: requestIdOf(req) },
+        'request failed unexpectedly',
+      );
+    } else if (problem.status > 500) {
+      // An outage, not a bug: what failed is enough, without a stack per request.
+      const cause = problem.options.cause instanceof Error ? problem.options.cause.message : undefined;
+      logger.warn({ requestId: requestIdOf(req), problem: problem.code, cause }, problem.detail);
+    }
+    if (problem.options.retryAfterSeconds !== undefined)
+      res.setHeader('Retry-After', String(problem.options.retryAfterSeconds));
+    if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    for (const [name, value] of Object.entries(problem.options.headers ?? {})) res.setHeader(name, value);
+    res.status(problem.status).type('application/problem+json');
+    res.json({
+      type: problem.type,
+      title: problem.title,
+      status: problem.status,
+      detail: problem.detail,
+      instance: pathOf(req),
+      ...(problem.options.errors ? { errors: problem.options.errors } : {}),
+    });
+  };
+}

@@ -1,0 +1,47 @@
+import type { RequestHandler } from 'express';
+import * as OpenApiValidator from 'express-openapi-validator';
+import type { Contract } from './contract';
+import type { OperationHandlers, OperationId } from './operations';
+
+/**
+ * `decimal-2`: a finite JSON number with at most two decimal places, written without an
+ * exponent. `multipleOf: 0.01` cannot say this (floating point rejects 2.34).
+ */
+export function isDecimal2(value: unknown): boolean {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+  return /^-?\d+(\.\d{1,2})?$/.test(String(value));
+}
+
+/**
+ * express-openapi-validator driven by openapi.yaml: requests are validated (all errors,
+ * full format checks, unknown query parameters and body fields rejected, only path and
+ * query parameters coerced), responses too when `validateResponses` is on (tests), and
+ * each operation is routed to the handler registered under its operationId.
+ */
+export function contractValidator(
+  contract: Contract,
+  handlers: OperationHandlers,
+  options: { validateResponses: boolean },
+): RequestHandler[] {
+  return OpenApiValidator.middleware({
+    apiSpec: contract.document as never,
+    validateApiSpec: true,
+    validateRequests: { allErrors: true, allowUnknownQueryParameters: false },
+    validateResponses: options.validateResponses ? { allErrors: true } : false,
+    validateSecurity: false,
+    validateFormats: true,
+    ajvFormats: { mode: 'full' },
+    formats: { 'decimal-2': { type: 'number', validate: isDecimal2 } },
+    fileUploader: false,
+    operationHandlers: {
+      basePath: '',
+      resolver: (_basePath, route, apiDoc) => {
+        const template = route.openApiRoute.substring(route.basePath.length);
+        const operation = apiDoc.paths?.[template]?.[route.method.toLowerCase() as 'get'];
+        const handler = operation?.operationId ? handlers[operation.operationId as OperationId] : undefined;
+        if (!handler) throw new Error(`no handler for ${route.method} ${template}`);
+        return handler;
+      },
+    },
+  }) as unknown as RequestHandler[];
+}

@@ -1,0 +1,51 @@
+import type { Knex } from 'knex';
+import type { AuthClient } from './auth/auth-client';
+import { authHandlers } from './auth/handlers';
+import type { TokenValidator } from './auth/token-validator';
+import type { SwaggerUi } from './health/docs';
+import { operationsHandlers } from './health/handlers';
+import type { GatewayMetrics } from './health/metrics';
+import type { Contract } from './http/contract';
+import type { OperationIndex } from './http/operation-index';
+import type { OperationHandlers } from './http/operations';
+import { orderHandlers } from './orders/handlers';
+import { productHandlers } from './products/handlers';
+
+export interface RouteDeps {
+  db: Knex;
+  businessTimeZone: string;
+  auth: AuthClient;
+  tokens: TokenValidator;
+  metrics: GatewayMetrics;
+  contract: Contract;
+  docs: SwaggerUi;
+}
+
+/**
+ * The route table: openapi.yaml names each operation, and each feature contributes the
+ * handlers of its operations, keyed by operationId. Start-up fails unless every
+ * operation of the contract has exactly one handler.
+ */
+export function routeHandlers(deps: RouteDeps, operations: OperationIndex): OperationHandlers {
+  const contributions: OperationHandlers[] = [
+    authHandlers({ auth: deps.auth, tokens: deps.tokens }),
+    orderHandlers({ db: deps.db, businessTimeZone: deps.businessTimeZone }),
+    productHandlers({ db: deps.db }),
+    operationsHandlers(deps),
+  ];
+  const handlers: OperationHandlers = {};
+  for (const contribution of contributions) {
+    for (const [operationId, handler] of Object.entries(contribution) as Array<
+      [keyof OperationHandlers, OperationHandlers[keyof OperationHandlers]]
+    >) {
+      if (handlers[operationId]) throw new Error(`two handlers for operation ${operationId}`);
+      handlers[operationId] = handler;
+    }
+  }
+  const contractIds = new Set(operations.all().map((operation) => operation.operationId));
+  const missing = [...contractIds].filter((id) => !handlers[id]);
+  const unknown = Object.keys(handlers).filter((id) => !contractIds.has(id as keyof OperationHandlers));
+  if (missing.length > 0) throw new Error(`operations without a handler: ${missing.join(', ')}`);
+  if (unknown.length > 0) throw new Error(`handlers for operations not in openapi.yaml: ${unknown.join(', ')}`);
+  return handlers;
+}

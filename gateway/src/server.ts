@@ -1,0 +1,113 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type express from 'express';
+import type { Knex } from 'knex';
+import { createDatabase } from '../../common/src/database';
+import { createLogger, type Logger } from '../../common/src/logger';
+import { ordersMigrations } from '../../common/src/migration-sets';
+import { migrateToLatest } from '../../common/src/migrations';
+import { createApp } from './app';
+import { AuthClient } from './auth/auth-client';
+import { TokenCache } from './auth/token-cache';
+import { TokenValidator } from './auth/token-validator';
+import type { GatewayConfig } from './config';
+import { swaggerUiFor } from './health/docs';
+import { createMetrics } from './health/metrics';
+import { loadContract } from './http/contract';
+import { OperationIndex } from './http/operation-index';
+import { routeHandlers } from './routes';
+
+export interface GatewayHandle {
+  /** e.g. http://127.0.0.1:3000 */
+  url: string;
+  port: number;
+  app: express.Express;
+  db: Knex;
+  /** Stops accepting, finishes in-flight requests, then closes the gRPC channel and the pool. */
+  stop(): Promise<void>;
+}
+
+/** In-flight requests get this long to finish on stop; then their connections are cut. */
+const drainTimeoutMs = 10_000;
+
+function listen(server: http.Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Closes the server gracefully: no new connections, in-flight requests finish, idle keep-alive sockets close. */
+function drain(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
+    const deadline = setTimeout(() => server.closeAllConnections(), drainTimeoutMs);
+    server.close(() => {
+      clearInterval(idleSweep);
+      clearTimeout(deadline);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+export async function startGateway(config: GatewayConfig, logger?: Logger): Promise<GatewayHandle> {
+  const log = logger ?? createLogger('gateway', config.logLevel);
+  const db = createDatabase(config.database);
+  let auth: AuthClient | undefined;
+  try {
+    if (config.migrateOnStart) {
+      const applied = await migrateToLatest(db, ordersMigrations);
+      if (applied.length > 0) log.info({ migrations: applied }, 'orders database migrated');
+    }
+    const contract = loadContract();
+    const operations = new OperationIndex(contract.document);
+    const metrics = createMetrics(db);
+    auth = new AuthClient(config.auth, metrics);
+    const tokens = new TokenValidator(auth, new TokenCache(config.tokenCacheTtlMs));
+    const docs = swaggerUiFor(contract);
+    const handlers = routeHandlers(
+      { db, businessTimeZone: config.businessTimeZone, auth, tokens, metrics, contract, docs },
+      operations,
+    );
+    const app = createApp({
+      contract,
+      operations,
+      handlers,
+      tokens,
+      metrics,
+      docs,
+      logger: log,
+      validateResponses: config.nodeEnv === 'test',
+    });
+
+    const server = http.createServer(app);
+    // Longer than the idle timeout of the load balancers in front, so they never reuse a socket we just closed.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    const port = await listen(server, config.port);
+    const authClient = auth;
+    let stopping: Promise<void> | undefined;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      app,
+      db,
+      stop() {
+        stopping ??= (async () => {
+          await drain(server);
+          authClient.close();
+          await db.destroy();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    auth?.close();
+    await db.destroy();
+    throw error;
+  }
+}
