@@ -1,0 +1,42 @@
+import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
+import { isDatabaseUnavailable } from '../database-errors';
+import {
+  AlreadyExistsError,
+  InvalidArgumentError,
+  LockedOutError,
+  UnauthenticatedError,
+  UnavailableError,
+} from '../errors';
+
+export type ErrorStatus = Pick<StatusObject, 'code' | 'details'> & { metadata?: Metadata };
+
+/** Trailing metadata key carrying how long a locked-out caller should wait. */
+export const retryAfterMetadataKey = 'retry-after-seconds';
+
+/**
+ * The status a caller sees for an error. Domain errors carry their own message;
+ * anything unexpected becomes a generic INTERNAL (`expected: false`) and is never described.
+ */
+export function errorStatus(error: unknown): ErrorStatus & { expected: boolean; databaseDown?: boolean } {
+  if (error instanceof InvalidArgumentError)
+    return { code: status.INVALID_ARGUMENT, details: error.message, expected: true };
+  if (error instanceof AlreadyExistsError)
+    return { code: status.ALREADY_EXISTS, details: error.message, expected: true };
+  if (error instanceof UnauthenticatedError)
+    return { code: status.UNAUTHENTICATED, details: error.message, expected: true };
+  if (error instanceof LockedOutError) {
+    const metadata = new Metadata();
+    metadata.set(retryAfterMetadataKey, String(error.retryAfterSeconds));
+    return { code: status.RESOURCE_EXHAUSTED, details: error.message, metadata, expected: true };
+  }
+  if (error instanceof UnavailableError) return { code: status.UNAVAILABLE, details: error.message, expected: true };
+  if (isDatabaseUnavailable(error)) {
+    return {
+      code: status.UNAVAILABLE,
+      details: 'the auth database is unavailable',
+      expected: true,
+      databaseDown: true,
+    };
+  }
+  return { code: status.INTERNAL, details: 'internal error', expected: false };
+}

@@ -1,0 +1,38 @@
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import type { AuthServiceHandlers } from '../../../common/src/proto';
+import { loadAuthPackageDefinition, loadAuthService } from '../../../common/src/proto';
+import type { DatabaseHealth } from './database-health';
+
+/** A server with AuthService, the standard health service and server reflection. */
+export function createGrpcServer(handlers: AuthServiceHandlers, health: DatabaseHealth): grpc.Server {
+  const packageDefinition = loadAuthPackageDefinition();
+  const server = new grpc.Server();
+  server.addService(loadAuthService(packageDefinition).service, handlers);
+  health.implementation.addToServer(server);
+  new ReflectionService(packageDefinition).addToServer(server);
+  return server;
+}
+
+/** Binds the address (plaintext: the service is reached on loopback or a unix socket only); returns the port. */
+export function bind(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) =>
+      error ? reject(error) : resolve(port),
+    );
+  });
+}
+
+/** Lets in-flight calls finish for up to `timeoutMs`, then cuts off whatever remains. */
+export function shutdown(server: grpc.Server, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, timeoutMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,109 @@
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { createDatabase } from '../../common/src/database';
+import { createLogger } from '../../common/src/logger';
+import { authMigrations } from '../../common/src/migration-sets';
+import { migrateToLatest } from '../../common/src/migrations';
+import type { AuthConfig } from './config';
+import { authHandlers } from './grpc/auth-handlers';
+import { DatabaseHealth } from './grpc/database-health';
+import { bind, createGrpcServer, shutdown } from './grpc/server';
+import { SessionPurger } from './sessions/session-purger';
+import { SessionRepository } from './sessions/session-repository';
+import { SessionService } from './sessions/session-service';
+import { TokenService } from './sessions/token-service';
+import { AccountService } from './users/account-service';
+import { PasswordHasher } from './users/password-hasher';
+import { UserRepository } from './users/user-repository';
+
+export interface AuthServiceHandle {
+  /** Where it listens, e.g. `127.0.0.1:50123` or `unix:/run/auth.sock`. */
+  address: string;
+  port: number;
+  db: Knex;
+  stop(): Promise<void>;
+}
+
+/** The address callers dial: the bound port replaces a requested port 0. */
+function boundAddress(listenAddress: string, port: number): string {
+  return listenAddress.startsWith('unix:') ? listenAddress : listenAddress.replace(/:\d+$/, `:${port}`);
+}
+
+/** The operator's account from ADMIN_USERNAME/ADMIN_PASSWORD: created, or promoted and given that password. */
+async function bootstrapAdmin(accounts: AccountService, admin: NonNullable<AuthConfig['admin']>, logger: Logger) {
+  const result = await accounts.ensureAccount(admin.username, admin.password, 'ADMIN');
+  if (result.created) logger.info({ userId: result.userId, username: admin.username }, 'admin account created');
+  else if (result.previousRole !== null || result.passwordChanged) {
+    logger.warn(
+      {
+        userId: result.userId,
+        username: admin.username,
+        promoted: result.previousRole !== null,
+        passwordChanged: result.passwordChanged,
+      },
+      'existing account made to match ADMIN_USERNAME/ADMIN_PASSWORD',
+    );
+  }
+}
+
+/**
+ * Starts the auth service: migrations (when configured), the admin bootstrap, then
+ * AuthService + health + reflection on the configured address.
+ */
+export async function startAuthService(
+  config: AuthConfig,
+  logger: Logger = createLogger('auth-service', config.logLevel),
+): Promise<AuthServiceHandle> {
+  for (const warning of config.warnings) logger.warn(warning);
+  const db = createDatabase(config.database);
+  try {
+    if (config.migrateOnStart) {
+      const applied = await migrateToLatest(db, authMigrations);
+      if (applied.length > 0) logger.info({ migrations: applied }, 'auth database migrated');
+    }
+    const users = new UserRepository(db);
+    const sessionRows = new SessionRepository(db);
+    const hasher = await PasswordHasher.create(config.bcryptCost, {
+      maxConcurrency: config.bcryptMaxConcurrency,
+      maxQueue: config.bcryptMaxQueue,
+    });
+    const accounts = new AccountService(users, sessionRows, hasher, {
+      maxFailures: config.loginMaxFailures,
+      lockSeconds: config.loginLockSeconds,
+    });
+    const sessions = new SessionService(sessionRows, new TokenService(config.jwt), logger);
+    if (config.admin) await bootstrapAdmin(accounts, config.admin, logger);
+
+    const health = new DatabaseHealth(db, config.healthCheckIntervalMs, logger);
+    const server = createGrpcServer(
+      authHandlers(accounts, sessions, logger, { onDatabaseDown: () => void health.check() }),
+      health,
+    );
+    const port = await bind(server, config.listenAddress);
+    await health.start();
+    const purger = new SessionPurger(sessionRows, logger);
+    purger.start();
+    const address = boundAddress(config.listenAddress, port);
+    logger.info({ address }, 'auth service listening');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      address,
+      port,
+      db,
+      stop() {
+        stopping ??= (async () => {
+          health.stop();
+          purger.stop();
+          await shutdown(server, config.shutdownTimeoutMs);
+          await db.destroy();
+          logger.info('auth service stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}

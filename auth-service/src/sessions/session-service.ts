@@ -1,0 +1,99 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { Logger } from 'pino';
+import { UnauthenticatedError } from '../errors';
+import type { Role } from '../users/user-repository';
+import type { SessionRepository } from './session-repository';
+import { tokenDigest, type TokenService } from './token-service';
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+}
+
+export interface Principal {
+  userId: string;
+  username: string;
+  role: Role;
+  sessionId: string;
+  /** Expiry of the access token, Unix seconds. */
+  expiresAt: number;
+}
+
+/** Sessions and their tokens: opening, rotating, ending and checking them. */
+export class SessionService {
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly tokens: TokenService,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Opens a new session for a user who has just proved who they are; other sessions stay open. */
+  async open(userId: string, now = new Date()): Promise<TokenPair> {
+    const id = uuidv7();
+    const issued = this.tokens.issue(userId, id, now.getTime());
+    await this.sessions.insert({
+      id,
+      userId,
+      refreshTokenHash: tokenDigest(issued.refreshToken),
+      refreshExpiresAt: new Date(issued.refreshExpiresAt * 1000),
+      now,
+    });
+    return this.pair(issued.accessToken, issued.refreshToken);
+  }
+
+  /**
+   * Rotates the refresh token. A token with a valid signature that is no longer the
+   * session's current one was rotated away already: someone is replaying it, so the
+   * whole session (its access tokens included) is revoked.
+   */
+  async refresh(refreshToken: string, now = new Date()): Promise<TokenPair> {
+    const claims = this.tokens.verify('refresh', refreshToken);
+    const issued = this.tokens.issue(claims.userId, claims.sessionId, now.getTime());
+    const currentHash = tokenDigest(refreshToken);
+    const rotated = await this.sessions.rotate({
+      id: claims.sessionId,
+      userId: claims.userId,
+      currentHash,
+      nextHash: tokenDigest(issued.refreshToken),
+      nextExpiresAt: new Date(issued.refreshExpiresAt * 1000),
+      now,
+    });
+    if (rotated) return this.pair(issued.accessToken, issued.refreshToken);
+
+    const state = await this.sessions.findState(claims.sessionId);
+    if (state && !state.revoked && state.userId === claims.userId && state.refreshTokenHash !== currentHash) {
+      await this.sessions.revoke(claims.sessionId, claims.userId, 'refresh_token_reuse', now);
+      this.logger.warn({ sessionId: claims.sessionId, userId: claims.userId }, 'refresh token reused: session revoked');
+    }
+    throw new UnauthenticatedError('refresh token is invalid, expired, revoked or reused');
+  }
+
+  /** Ends the session of this access token: its access and refresh tokens stop working at once. */
+  async logout(accessToken: string, now = new Date()): Promise<void> {
+    const claims = this.tokens.verify('access', accessToken);
+    const revoked = await this.sessions.revoke(claims.sessionId, claims.userId, 'logout', now);
+    if (!revoked) throw new UnauthenticatedError('session has already ended');
+  }
+
+  /** A valid access token of a live session, and who it belongs to. */
+  async validate(accessToken: string): Promise<Principal> {
+    const claims = this.tokens.verify('access', accessToken);
+    const session = await this.sessions.findPrincipal(claims.sessionId);
+    if (!session || session.revoked || session.userId !== claims.userId) {
+      throw new UnauthenticatedError('session has ended');
+    }
+    return {
+      userId: session.userId,
+      username: session.username,
+      role: session.role,
+      sessionId: claims.sessionId,
+      expiresAt: claims.expiresAt,
+    };
+  }
+
+  private pair(accessToken: string, refreshToken: string): TokenPair {
+    return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: this.tokens.accessTtlSeconds };
+  }
+}

@@ -1,0 +1,106 @@
+import { createHash, createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import type { JwtSettings } from '../config';
+import { UnauthenticatedError } from '../errors';
+
+export type TokenType = 'access' | 'refresh';
+
+export interface TokenClaims {
+  userId: string;
+  sessionId: string;
+  /** Unix seconds. */
+  expiresAt: number;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  accessExpiresAt: number;
+  refreshExpiresAt: number;
+}
+
+const issuer = 'aletheia-auth';
+const audience = 'aletheia';
+
+interface Claims {
+  typ?: unknown;
+  sid?: unknown;
+  sub?: unknown;
+  exp?: unknown;
+  jti?: unknown;
+}
+
+/** Only a digest of a refresh token is stored; tokens are long and random, so SHA-256 is enough. */
+export function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * Signs and checks the two kinds of JWT. Each kind has its own secret and a `typ`
+ * claim, so neither is ever accepted as the other. Keys are KeyObjects made once:
+ * given a string, jsonwebtoken first tries to parse it as a public key on every call.
+ */
+export class TokenService {
+  private readonly keys: Record<TokenType, KeyObject>;
+  private readonly ttlSeconds: Record<TokenType, number>;
+  private readonly verifyOptions: jwt.VerifyOptions & { complete?: false } = {
+    algorithms: ['HS256'],
+    issuer,
+    audience,
+  };
+
+  constructor(settings: JwtSettings) {
+    this.keys = {
+      access: createSecretKey(Buffer.from(settings.accessSecret, 'utf8')),
+      refresh: createSecretKey(Buffer.from(settings.refreshSecret, 'utf8')),
+    };
+    this.ttlSeconds = { access: settings.accessTtlSeconds, refresh: settings.refreshTtlSeconds };
+  }
+
+  get accessTtlSeconds(): number {
+    return this.ttlSeconds.access;
+  }
+
+  issue(userId: string, sessionId: string, now = Date.now()): IssuedTokens {
+    const issuedAt = Math.floor(now / 1000);
+    const accessExpiresAt = issuedAt + this.ttlSeconds.access;
+    const refreshExpiresAt = issuedAt + this.ttlSeconds.refresh;
+    return {
+      accessToken: this.sign('access', userId, sessionId, issuedAt, accessExpiresAt),
+      refreshToken: this.sign('refresh', userId, sessionId, issuedAt, refreshExpiresAt),
+      accessExpiresAt,
+      refreshExpiresAt,
+    };
+  }
+
+  /** The claims of a valid token of this kind; anything else is UNAUTHENTICATED. */
+  verify(type: TokenType, token: string): TokenClaims {
+    let claims: Claims;
+    try {
+      claims = jwt.verify(token, this.keys[type], this.verifyOptions) as Claims;
+    } catch {
+      throw new UnauthenticatedError(`invalid or expired ${type} token`);
+    }
+    const { typ, sid, sub, exp, jti } = claims;
+    if (
+      typ !== type ||
+      typeof sid !== 'string' ||
+      typeof sub !== 'string' ||
+      typeof exp !== 'number' ||
+      typeof jti !== 'string'
+    ) {
+      throw new UnauthenticatedError(`invalid or expired ${type} token`);
+    }
+    return { userId: sub, sessionId: sid, expiresAt: exp };
+  }
+
+  private sign(type: TokenType, userId: string, sessionId: string, issuedAt: number, expiresAt: number): string {
+    return jwt.sign({ typ: type, sid: sessionId, iat: issuedAt, exp: expiresAt }, this.keys[type], {
+      algorithm: 'HS256',
+      issuer,
+      audience,
+      subject: userId,
+      jwtid: randomUUID(),
+    });
+  }
+}

@@ -1,0 +1,124 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { Knex } from 'knex';
+import { fromDbTime, toDbTime } from '../../../common/src/db-time';
+import { AlreadyExistsError } from '../errors';
+import { normalizeUsername } from './password-policy';
+
+export type Role = 'USER' | 'ADMIN';
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  passwordHash: string;
+  role: Role;
+  failedLoginCount: number;
+  lockedUntil: Date | null;
+}
+
+interface UserRow {
+  id: string;
+  username: string;
+  password_hash: string;
+  role: Role;
+  failed_login_count: number | string;
+  locked_until: string | null;
+}
+
+function toRecord(row: UserRow): UserRecord {
+  return {
+    id: row.id,
+    username: row.username,
+    passwordHash: row.password_hash,
+    role: row.role,
+    failedLoginCount: Number(row.failed_login_count),
+    lockedUntil: row.locked_until === null ? null : fromDbTime(row.locked_until),
+  };
+}
+
+/** SQLite and MySQL both report a unique-index violation, each in its own words. */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+export class UserRepository {
+  constructor(private readonly db: Knex) {}
+
+  async findByUsername(username: string): Promise<UserRecord | null> {
+    const row = (await this.db('users')
+      .select('id', 'username', 'password_hash', 'role', 'failed_login_count', 'locked_until')
+      .where('username_normalized', normalizeUsername(username))
+      .first()) as UserRow | undefined;
+    return row ? toRecord(row) : null;
+  }
+
+  /** Inserts a user; the unique index decides races between two registrations of one name. */
+  async insert(user: { username: string; passwordHash: string; role: Role }, now = new Date()): Promise<string> {
+    const id = uuidv7();
+    const timestamp = toDbTime(now);
+    try {
+      await this.db('users').insert({
+        id,
+        username: user.username,
+        username_normalized: normalizeUsername(user.username),
+        password_hash: user.passwordHash,
+        role: user.role,
+        failed_login_count: 0,
+        locked_until: null,
+        created_at: timestamp,
+        updated_at: timestamp,
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AlreadyExistsError('username is already taken');
+      throw error;
+    }
+    return id;
+  }
+
+  async update(id: string, changes: { passwordHash?: string; role?: Role }, now = new Date()): Promise<void> {
+    await this.db('users')
+      .where('id', id)
+      .update({
+        ...(changes.passwordHash === undefined
+          ? {}
+          : { password_hash: changes.passwordHash, failed_login_count: 0, locked_until: null }),
+        ...(changes.role === undefined ? {} : { role: changes.role }),
+        updated_at: toDbTime(now),
+      });
+  }
+
+  /**
+   * Counts one failed login in a single statement, so concurrent failures on several
+   * replicas all count. The failure that reaches `maxFailures` sets the lock and
+   * restarts the count, so counting starts afresh once the lock has expired. Failures
+   * that race with a lock being set are not counted (the account is locked anyway).
+   * `locked_until` is assigned before the count: MySQL evaluates assignments left to
+   * right with the new values, SQLite with the old ones, and this order reads the
+   * same (old) count on both.
+   */
+  async recordFailedLogin(id: string, maxFailures: number, lockSeconds: number, now = new Date()): Promise<void> {
+    const timestamp = toDbTime(now);
+    const lockedUntil = toDbTime(new Date(now.getTime() + lockSeconds * 1000));
+    await this.db('users')
+      .where('id', id)
+      .andWhere((open) => open.whereNull('locked_until').orWhere('locked_until', '<=', timestamp))
+      .update({
+        locked_until: this.db.raw('case when failed_login_count + 1 >= ? then ? else null end', [
+          maxFailures,
+          lockedUntil,
+        ]),
+        failed_login_count: this.db.raw(
+          'case when failed_login_count + 1 >= ? then 0 else failed_login_count + 1 end',
+          [maxFailures],
+        ),
+        updated_at: timestamp,
+      });
+  }
+
+  /** A successful login clears the failure count (and any expired lock). */
+  async clearFailedLogins(id: string, now = new Date()): Promise<void> {
+    await this.db('users')
+      .where('id', id)
+      .update({ failed_login_count: 0, locked_until: null, updated_at: toDbTime(now) });
+  }
+}

@@ -1,0 +1,260 @@
+import { expect } from 'chai';
+import { status } from '@grpc/grpc-js';
+import { describeEachDatabase } from '../../common/test/databases';
+import { startTestAuthServer, type TestAuthServer } from './support/auth-server';
+import { rpc, rpcFails } from './support/rpc';
+
+const password = 'gold-bar-99';
+let sequence = 0;
+/** A fresh, valid username per test, so tests never share accounts. */
+const newUsername = (prefix = 'user') => `${prefix}_${process.pid % 1000}_${++sequence}`;
+
+describeEachDatabase('auth-service accounts', (database) => {
+  let server: TestAuthServer;
+
+  before(async () => {
+    server = await startTestAuthServer(database);
+  });
+  after(async () => {
+    await server?.stop();
+    await database.drop();
+  });
+
+  const register = (username: string, secret = password) =>
+    rpc(server.client, 'Register', { username, password: secret });
+  const login = (username: string, secret = password) => rpc(server.client, 'Login', { username, password: secret });
+
+  describe('Register', () => {
+    it('creates a USER account and returns its id (a UUID v7)', async () => {
+      const username = newUsername();
+      const { userId } = await register(username);
+      expect(userId).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      const tokens = await login(username);
+      const principal = await rpc(server.client, 'ValidateToken', { accessToken: tokens.accessToken });
+      expect(principal).to.include({ userId, username, role: 'USER' });
+    });
+
+    it('refuses a username taken in any letter case (ALREADY_EXISTS)', async () => {
+      const username = newUsername('Case');
+      await register(username);
+      await rpcFails(server.client, 'Register', { username, password }, status.ALREADY_EXISTS);
+      await rpcFails(server.client, 'Register', { username: username.toUpperCase(), password }, status.ALREADY_EXISTS);
+      await rpcFails(server.client, 'Register', { username: username.toLowerCase(), password }, status.ALREADY_EXISTS);
+    });
+
+    it('lets exactly one of several racing registrations of one name win', async () => {
+      const username = newUsername('race');
+      const variants = [username, username.toUpperCase(), username, username.toLowerCase()];
+      const outcomes = await Promise.allSettled(variants.map((name) => register(name)));
+      expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).to.have.length(1);
+      for (const outcome of outcomes) {
+        if (outcome.status === 'rejected')
+          expect((outcome.reason as { code: number }).code).to.equal(status.ALREADY_EXISTS);
+      }
+    });
+
+    it('keeps the spelling given at registration and logs in with any case', async () => {
+      const username = newUsername('MiXed');
+      await register(username);
+      const tokens = await login(username.toLowerCase());
+      const principal = await rpc(server.client, 'ValidateToken', { accessToken: tokens.accessToken });
+      expect(principal.username).to.equal(username);
+    });
+
+    const invalid: Array<[string, string, string, RegExp]> = [
+      ['a username shorter than 4', 'abc', password, /username/],
+      ['a username longer than 20', 'a'.repeat(21), password, /username/],
+      ['a username with other characters', 'bad-name', password, /username/],
+      ['an empty username', '', password, /username/],
+      ['a password shorter than 8 bytes', 'validname1', 'abc1234', /at least 8 bytes/],
+      ['a password without a digit', 'validname2', 'no-digits-here', /digit/],
+      ['a password without a letter', 'validname3', '1234567890', /letter/],
+      ['a password equal to the username (any case)', 'Password123', 'password123', /username/],
+      ['a password of 73 bytes', 'validname4', `a1${'x'.repeat(71)}`, /72 bytes/],
+    ];
+    for (const [what, username, secret, message] of invalid) {
+      it(`refuses ${what} (INVALID_ARGUMENT)`, async () => {
+        const error = await rpcFails(
+          server.client,
+          'Register',
+          { username, password: secret },
+          status.INVALID_ARGUMENT,
+        );
+        expect(error.details).to.match(message);
+      });
+    }
+
+    it('counts the 72-byte limit in UTF-8 bytes: 73 bytes of multi-byte text are refused, 72 accepted', async () => {
+      const korean = '금'.repeat(24); // 3 bytes each: 72 bytes, 24 characters
+      expect(Buffer.byteLength(`${korean}1`)).to.equal(73);
+      const tooLong = await rpcFails(
+        server.client,
+        'Register',
+        { username: newUsername(), password: `${korean}1` },
+        status.INVALID_ARGUMENT,
+      );
+      expect(tooLong.details).to.match(/72 bytes/);
+
+      const exactly72 = `${'금'.repeat(23)}a12`; // 69 + 3 bytes
+      expect(Buffer.byteLength(exactly72)).to.equal(72);
+      const username = newUsername();
+      await register(username, exactly72);
+      await login(username, exactly72);
+      // A password that differs only after byte 72 would hash the same: it is refused, never truncated.
+      await rpcFails(server.client, 'Login', { username, password: `${exactly72}x` }, status.INVALID_ARGUMENT);
+    });
+  });
+
+  describe('Login', () => {
+    it('returns a Bearer token pair with the access lifetime in seconds', async () => {
+      const username = newUsername();
+      await register(username);
+      const tokens = await login(username);
+      expect(tokens.tokenType).to.equal('Bearer');
+      expect(tokens.expiresIn).to.equal(15 * 60);
+      expect(tokens.accessToken.split('.')).to.have.length(3);
+      expect(tokens.refreshToken).to.not.equal(tokens.accessToken);
+    });
+
+    it('answers an unknown user and a wrong password alike (UNAUTHENTICATED)', async () => {
+      const username = newUsername();
+      await register(username);
+      const wrongPassword = await rpcFails(
+        server.client,
+        'Login',
+        { username, password: 'wrong-pass-1' },
+        status.UNAUTHENTICATED,
+      );
+      const unknownUser = await rpcFails(
+        server.client,
+        'Login',
+        { username: newUsername('ghost'), password },
+        status.UNAUTHENTICATED,
+      );
+      expect(unknownUser.details).to.equal(wrongPassword.details);
+      expect(unknownUser.metadata.getMap()).to.deep.equal(wrongPassword.metadata.getMap());
+    });
+
+    it('refuses malformed credentials (INVALID_ARGUMENT)', async () => {
+      await rpcFails(server.client, 'Login', { username: '', password }, status.INVALID_ARGUMENT);
+      await rpcFails(server.client, 'Login', { username: newUsername(), password: '' }, status.INVALID_ARGUMENT);
+      await rpcFails(server.client, 'Login', { username: 'no spaces!', password }, status.INVALID_ARGUMENT);
+    });
+
+    it('does not create rows for unknown usernames', async () => {
+      const ghost = newUsername('ghost');
+      for (let attempt = 0; attempt < 4; attempt += 1) {
+        await rpcFails(server.client, 'Login', { username: ghost, password }, status.UNAUTHENTICATED);
+      }
+      const rows = await server.handle.db('users').where('username_normalized', ghost.toLowerCase());
+      expect(rows).to.have.length(0);
+    });
+
+    it('keeps several sessions per user: a new login does not end the others', async () => {
+      const username = newUsername();
+      await register(username);
+      const first = await login(username);
+      const second = await login(username);
+      const firstPrincipal = await rpc(server.client, 'ValidateToken', { accessToken: first.accessToken });
+      const secondPrincipal = await rpc(server.client, 'ValidateToken', { accessToken: second.accessToken });
+      expect(firstPrincipal.sessionId).to.not.equal(secondPrincipal.sessionId);
+      expect(firstPrincipal.userId).to.equal(secondPrincipal.userId);
+      await rpc(server.client, 'Logout', { accessToken: first.accessToken });
+      await rpc(server.client, 'ValidateToken', { accessToken: second.accessToken });
+      await rpc(server.client, 'Refresh', { refreshToken: second.refreshToken });
+    });
+  });
+
+  describe('lockout (LOGIN_MAX_FAILURES=3, LOGIN_LOCK_SECONDS=2)', () => {
+    const fail = (username: string) =>
+      rpcFails(server.client, 'Login', { username, password: 'wrong-pass-1' }, status.UNAUTHENTICATED);
+
+    it('locks after 3 consecutive failures: even the right password is RESOURCE_EXHAUSTED with a retry delay', async () => {
+      const username = newUsername('lock');
+      await register(username);
+      for (let attempt = 0; attempt < 3; attempt += 1) await fail(username);
+      const locked = await rpcFails(server.client, 'Login', { username, password }, status.RESOURCE_EXHAUSTED);
+      const retryAfter = Number(locked.metadata.get('retry-after-seconds')[0]);
+      expect(retryAfter).to.be.within(1, 2);
+      expect(locked.details).to.contain(`retry after ${retryAfter} seconds`);
+      // Another client (a replica) sees the same lock: it lives in the database.
+      const other = await startTestAuthServer(server.config.database);
+      try {
+        await rpcFails(other.client, 'Login', { username, password }, status.RESOURCE_EXHAUSTED);
+      } finally {
+        await other.stop();
+      }
+    });
+
+    it('lets the right password in once the lock has expired, and counts afresh', async () => {
+      const username = newUsername('expire');
+      await register(username);
+      for (let attempt = 0; attempt < 3; attempt += 1) await fail(username);
+      await rpcFails(server.client, 'Login', { username, password }, status.RESOURCE_EXHAUSTED);
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      await login(username);
+      // Counting starts afresh: two failures are not yet a lock.
+      await fail(username);
+      await fail(username);
+      await login(username);
+    });
+
+    it('counts afresh after an expired lock even without a success in between', async () => {
+      const username = newUsername('again');
+      await register(username);
+      for (let attempt = 0; attempt < 3; attempt += 1) await fail(username);
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      await fail(username);
+      await login(username);
+    });
+
+    it('resets the count on success', async () => {
+      const username = newUsername('reset');
+      await register(username);
+      await fail(username);
+      await fail(username);
+      await login(username);
+      await fail(username);
+      await fail(username);
+      await login(username);
+    });
+
+    it('counts every one of several concurrent failures', async () => {
+      const username = newUsername('burst');
+      await register(username);
+      await Promise.all([fail(username), fail(username), fail(username)]);
+      await rpcFails(server.client, 'Login', { username, password }, status.RESOURCE_EXHAUSTED);
+    });
+  });
+});
+
+describeEachDatabase('auth-service login timing', (database) => {
+  let server: TestAuthServer;
+
+  before(async () => {
+    // A cost high enough for one bcrypt operation to dominate a login's time.
+    server = await startTestAuthServer(database, { BCRYPT_COST: '8', LOGIN_MAX_FAILURES: '1000' });
+    await rpc(server.client, 'Register', { username: 'timing_user', password });
+  });
+  after(async () => {
+    await server?.stop();
+    await database.drop();
+  });
+
+  it('takes as long for an unknown user as for a wrong password (one bcrypt of the same cost)', async () => {
+    const timeLogin = async (username: string) => {
+      const started = process.hrtime.bigint();
+      await rpcFails(server.client, 'Login', { username, password: 'wrong-pass-1' }, status.UNAUTHENTICATED);
+      return Number(process.hrtime.bigint() - started) / 1e6;
+    };
+    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    const wrong: number[] = [];
+    const unknown: number[] = [];
+    for (let round = 0; round < 7; round += 1) {
+      wrong.push(await timeLogin('timing_user'));
+      unknown.push(await timeLogin('timing_nobody'));
+    }
+    const ratio = median(unknown) / median(wrong);
+    expect(ratio, `unknown ${median(unknown)} ms vs wrong ${median(wrong)} ms`).to.be.within(0.6, 1.6);
+  });
+});

@@ -1,0 +1,42 @@
+import type { Knex } from 'knex';
+
+// Helpers that make each migration re-runnable: MySQL commits DDL as it goes, so a
+// migration that failed half-way must be able to run again and finish the job.
+// (This folder is not a migration: the migration source reads only the files beside it.)
+
+function isMySql(knex: Knex): boolean {
+  return (knex.client.config as { client?: unknown }).client === 'mysql2';
+}
+
+export async function createTableIfMissing(
+  knex: Knex,
+  table: string,
+  build: (table: Knex.CreateTableBuilder) => void,
+): Promise<void> {
+  if (!(await knex.schema.hasTable(table))) await knex.schema.createTable(table, build);
+}
+
+async function hasIndex(knex: Knex, table: string, index: string): Promise<boolean> {
+  if (isMySql(knex)) {
+    const rows = (await knex('information_schema.statistics')
+      .where({ table_schema: knex.raw('database()'), table_name: table, index_name: index })
+      .select('index_name')) as unknown[];
+    return rows.length > 0;
+  }
+  const rows = (await knex('sqlite_master').where({ type: 'index', tbl_name: table, name: index })) as unknown[];
+  return rows.length > 0;
+}
+
+export async function createIndexIfMissing(
+  knex: Knex,
+  table: string,
+  index: string,
+  columns: string[],
+  options: { unique?: boolean } = {},
+): Promise<void> {
+  if (await hasIndex(knex, table, index)) return;
+  await knex.schema.alterTable(table, (builder) => {
+    if (options.unique) builder.unique(columns, { indexName: index });
+    else builder.index(columns, index);
+  });
+}
