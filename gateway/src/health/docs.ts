@@ -11,6 +11,9 @@ const uiOptions: swaggerUi.SwaggerUiOptions = {
   swaggerOptions: { validatorUrl: null, persistAuthorization: true },
 };
 
+const pageAssets =
+  /^\/(swagger-ui\.css|swagger-ui-bundle\.js|swagger-ui-standalone-preset\.js|swagger-ui-init\.js|favicon-(16x16|32x32)\.png)(\.map)?$/;
+
 export interface SwaggerUi {
   /** GET /docs: the page (the operation `getDocs` of the contract). */
   page: RequestHandler;
@@ -25,10 +28,13 @@ export function swaggerUiFor(contract: Contract): SwaggerUi {
   const [initScript] = swaggerUi.serveFiles(contract.document, uiOptions);
   // No redirect from /docs to /docs/: the page itself is served at /docs.
   const [, staticFiles] = swaggerUi.serveWithOptions({ redirect: false });
+  // Only the files the page loads: the rest of swagger-ui-dist (its own index.html,
+  // package.json, module sources) is not ours to publish.
+  const onlyPageAssets: RequestHandler = (req, _res, next) => (pageAssets.test(req.path) ? next() : next('router'));
   return {
     page: (_req, res) => {
       res.type('html').send(html);
     },
-    assets: express.Router().use(docsPath, initScript, staticFiles),
+    assets: express.Router().use(docsPath, onlyPageAssets, initScript, staticFiles),
   };
 }

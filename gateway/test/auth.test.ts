@@ -1,0 +1,210 @@
+import { expect } from 'chai';
+import { describeEachDatabase } from '../../common/test/databases';
+import { errorPaths, expectProblem } from './support/problems';
+import { startSystem, type TestSystem } from './support/system';
+
+const lockAfter = 3;
+
+/** Polls until `probe` answers `status`, for effects allowed to lag by the token cache's TTL. */
+async function eventually(probe: () => Promise<{ status: number }>, status: number, withinMs: number): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const { status: seen } = await probe();
+    if (seen === status) return Date.now() - started;
+    if (Date.now() - started > withinMs) throw new Error(`still ${seen} after ${withinMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describeEachDatabase('gateway auth routes', (database) => {
+  let system: TestSystem;
+  before(async () => {
+    system = await startSystem(database, { LOGIN_MAX_FAILURES: String(lockAfter), LOGIN_LOCK_SECONDS: '600' });
+  });
+  after(() => system?.stop());
+
+  const listOrders = (token: string) => system.request().get('/orders').set('Authorization', `Bearer ${token}`);
+
+  describe('POST /auth/register', () => {
+    it('creates an account (204, no body)', async () => {
+      const res = await system
+        .request()
+        .post('/auth/register')
+        .send({ username: 'new_buyer_1', password: 'gold-bar-1' });
+      expect(res.status).to.equal(204);
+      expect(res.text).to.equal('');
+    });
+
+    it('answers 409 username-taken for a name taken in any case', async () => {
+      await system
+        .request()
+        .post('/auth/register')
+        .send({ username: 'Taken_Name', password: 'gold-bar-1' })
+        .expect(204);
+      expectProblem(
+        await system.request().post('/auth/register').send({ username: 'tAKEN_nAME', password: 'other-pass-2' }),
+        409,
+        'username-taken',
+      );
+    });
+
+    it('answers 400 naming each field that breaks the contract', async () => {
+      const res = await system.request().post('/auth/register').send({ username: 'ab', extra: true });
+      expectProblem(res, 400, 'invalid-request');
+      expect(errorPaths(res)).to.have.members(['/body/username', '/body/password', '/body/extra']);
+    });
+
+    it("answers 400 with the auth service's reason for a weak password", async () => {
+      const res = await system.request().post('/auth/register').send({ username: 'weak_one', password: 'lettersonly' });
+      expectProblem(res, 400, 'invalid-request');
+      expect(res.body.detail).to.match(/digit/);
+      const same = await system
+        .request()
+        .post('/auth/register')
+        .send({ username: 'same_as_pw1', password: 'same_as_pw1' });
+      expectProblem(same, 400, 'invalid-request');
+    });
+
+    it('rejects a password over 72 bytes even when it is 72 characters or fewer', async () => {
+      const res = await system
+        .request()
+        .post('/auth/register')
+        .send({ username: 'bytes_user', password: `${'é'.repeat(40)}1` });
+      expectProblem(res, 400, 'invalid-request');
+    });
+  });
+
+  describe('POST /auth/login', () => {
+    it('returns a token pair that no cache may keep', async () => {
+      await system.request().post('/auth/register').send({ username: 'login_ok', password: 'gold-bar-1' }).expect(204);
+      const res = await system.request().post('/auth/login').send({ username: 'LOGIN_OK', password: 'gold-bar-1' });
+      expect(res.status).to.equal(200);
+      expect(res.body).to.have.all.keys('accessToken', 'refreshToken', 'tokenType', 'expiresIn');
+      expect(res.body).to.include({ tokenType: 'Bearer', expiresIn: 900 });
+      expect(res.headers['cache-control']).to.equal('no-store');
+      expect((await listOrders(res.body.accessToken)).status).to.equal(200);
+    });
+
+    it('gives the same 401 for an unknown user and a wrong password', async () => {
+      await system.request().post('/auth/register').send({ username: 'login_bad', password: 'gold-bar-1' }).expect(204);
+      const unknown = await system
+        .request()
+        .post('/auth/login')
+        .send({ username: 'nobody_here', password: 'gold-bar-1' });
+      const wrong = await system.request().post('/auth/login').send({ username: 'login_bad', password: 'gold-bar-2' });
+      expectProblem(unknown, 401, 'invalid-credentials');
+      expectProblem(wrong, 401, 'invalid-credentials');
+      expect(wrong.body.detail).to.equal(unknown.body.detail);
+      expect(wrong.headers['www-authenticate']).to.equal('Bearer');
+    });
+
+    it('locks the account after repeated failures: 429 with Retry-After, even with the right password', async () => {
+      await system
+        .request()
+        .post('/auth/register')
+        .send({ username: 'locked_out', password: 'gold-bar-1' })
+        .expect(204);
+      for (let attempt = 0; attempt < lockAfter; attempt++) {
+        expectProblem(
+          await system.request().post('/auth/login').send({ username: 'locked_out', password: 'wrong-pass-9' }),
+          401,
+          'invalid-credentials',
+        );
+      }
+      const res = await system.request().post('/auth/login').send({ username: 'locked_out', password: 'gold-bar-1' });
+      expectProblem(res, 429, 'too-many-login-failures');
+      const retryAfter = Number(res.headers['retry-after']);
+      expect(retryAfter).to.be.a('number').within(1, 600);
+    });
+
+    it('answers 400 for a body that breaks the contract', async () => {
+      const res = await system.request().post('/auth/login').send({ username: 'x' });
+      expectProblem(res, 400, 'invalid-request');
+      expect(errorPaths(res)).to.include.members(['/body/username', '/body/password']);
+    });
+  });
+
+  describe('POST /auth/refresh', () => {
+    it('rotates the refresh token; the spent one is theft and revokes the whole session', async () => {
+      const account = await system.registerAndLogin();
+      const rotated = await system
+        .request()
+        .post('/auth/refresh')
+        .set('Authorization', `Bearer ${account.refreshToken}`);
+      expect(rotated.status).to.equal(200);
+      expect(rotated.body.tokenType).to.equal('Bearer');
+      expect(rotated.body.refreshToken).to.not.equal(account.refreshToken);
+      expect(rotated.headers['cache-control']).to.equal('no-store');
+      expect((await listOrders(rotated.body.accessToken)).status).to.equal(200);
+
+      const reused = await system
+        .request()
+        .post('/auth/refresh')
+        .set('Authorization', `Bearer ${account.refreshToken}`);
+      expectProblem(reused, 401, 'unauthenticated');
+      expectProblem(
+        await system.request().post('/auth/refresh').set('Authorization', `Bearer ${rotated.body.refreshToken}`),
+        401,
+        'unauthenticated',
+      );
+      // Revocation seen by the auth service; this gateway may reuse a validation for at most TOKEN_CACHE_TTL_MS (1 s).
+      await eventually(() => listOrders(rotated.body.accessToken), 401, 1500);
+      await eventually(() => listOrders(account.accessToken), 401, 1500);
+    });
+
+    it('never accepts an access token as a refresh token', async () => {
+      const account = await system.registerAndLogin();
+      expectProblem(
+        await system.request().post('/auth/refresh').set('Authorization', `Bearer ${account.accessToken}`),
+        401,
+        'unauthenticated',
+      );
+    });
+
+    it('answers 401 without a bearer token', async () => {
+      const res = await system.request().post('/auth/refresh');
+      expectProblem(res, 401, 'unauthenticated');
+      expect(res.headers['www-authenticate']).to.equal('Bearer');
+    });
+  });
+
+  describe('POST /auth/logout', () => {
+    it('ends the session at once: its access and refresh tokens are 401 from then on', async () => {
+      const account = await system.registerAndLogin();
+      expect((await listOrders(account.accessToken)).status).to.equal(200); // now cached by this gateway
+      expect(
+        (await system.request().post('/auth/logout').set('Authorization', `Bearer ${account.accessToken}`)).status,
+      ).to.equal(204);
+      expectProblem(await listOrders(account.accessToken), 401, 'unauthenticated');
+      expectProblem(
+        await system.request().post('/auth/refresh').set('Authorization', `Bearer ${account.refreshToken}`),
+        401,
+        'unauthenticated',
+      );
+      expectProblem(
+        await system.request().post('/auth/logout').set('Authorization', `Bearer ${account.accessToken}`),
+        401,
+        'unauthenticated',
+      );
+    });
+
+    it('leaves the user’s other sessions alone', async () => {
+      const first = await system.registerAndLogin();
+      const second = await system
+        .request()
+        .post('/auth/login')
+        .send({ username: first.username, password: first.password });
+      await system.request().post('/auth/logout').set('Authorization', `Bearer ${first.accessToken}`).expect(204);
+      expect((await listOrders(second.body.accessToken)).status).to.equal(200);
+    });
+
+    it('never accepts a refresh token as an access token', async () => {
+      const account = await system.registerAndLogin();
+      expectProblem(
+        await system.request().post('/auth/logout').set('Authorization', `Bearer ${account.refreshToken}`),
+        401,
+        'unauthenticated',
+      );
+    });
+  });
+});

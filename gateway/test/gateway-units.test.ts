@@ -1,0 +1,147 @@
+import { expect } from 'chai';
+import { ConfigError } from '../../common/src/config';
+import type { Principal } from '../src/auth/principal';
+import { TokenCache } from '../src/auth/token-cache';
+import { loadGatewayConfig } from '../src/config';
+import { isDatabaseUnavailable } from '../src/http/database-errors';
+import { toProblem } from '../src/http/error-handler';
+import { isDecimal2 } from '../src/http/validator';
+
+const principal = (sessionId: string): Principal => ({ userId: 'u', username: 'name', role: 'USER', sessionId });
+
+describe('gateway configuration', () => {
+  it('has working defaults for a fresh clone', () => {
+    const config = loadGatewayConfig({});
+    expect(config).to.deep.include({
+      nodeEnv: 'development',
+      port: 3000,
+      auth: { address: '127.0.0.1:50051', timeoutMs: 2000, loginTimeoutMs: 10000 },
+      tokenCacheTtlMs: 1000,
+      businessTimeZone: 'Asia/Seoul',
+      logLevel: 'info',
+      migrateOnStart: true,
+    });
+    expect(config.database.client).to.equal('sqlite');
+  });
+
+  it('dials AUTH_GRPC_ADDRESS when set, else 127.0.0.1:AUTH_GRPC_PORT', () => {
+    expect(loadGatewayConfig({ AUTH_GRPC_PORT: '50999' }).auth.address).to.equal('127.0.0.1:50999');
+    expect(loadGatewayConfig({ AUTH_GRPC_PORT: '1', AUTH_GRPC_ADDRESS: 'unix:/run/auth.sock' }).auth.address).to.equal(
+      'unix:/run/auth.sock',
+    );
+    expect(() => loadGatewayConfig({ AUTH_GRPC_ADDRESS: 'no port' })).to.throw(ConfigError, /AUTH_GRPC_ADDRESS/);
+  });
+
+  it('names every bad variable', () => {
+    expect(() =>
+      loadGatewayConfig({
+        API_PORT: '70000',
+        BUSINESS_TIME_ZONE: 'Mars/Olympus',
+        TOKEN_CACHE_TTL_MS: '-1',
+        MIGRATE_ON_START: 'maybe',
+        AUTH_GRPC_TIMEOUT_MS: '0',
+      }),
+    )
+      .to.throw(ConfigError)
+      .with.property('message')
+      .that.matches(/API_PORT/)
+      .and.matches(/BUSINESS_TIME_ZONE/)
+      .and.matches(/TOKEN_CACHE_TTL_MS/)
+      .and.matches(/MIGRATE_ON_START/)
+      .and.matches(/AUTH_GRPC_TIMEOUT_MS/);
+  });
+
+  it('needs an explicit database in production', () => {
+    expect(() => loadGatewayConfig({ NODE_ENV: 'production' })).to.throw(ConfigError, /ORDERS_DATABASE_URL/);
+    const config = loadGatewayConfig({ NODE_ENV: 'production', ORDERS_DATABASE_URL: 'mysql://app:pw@db:3306/orders' });
+    expect(config.database).to.deep.include({ client: 'mysql', host: 'db', database: 'orders' });
+  });
+});
+
+describe('token validation cache', () => {
+  let now = 1_000_000;
+  const clock = () => now;
+
+  it('keeps an entry for the TTL and never past the token expiry', () => {
+    const cache = new TokenCache(1000, 10, clock);
+    cache.set('a', principal('s1'), now + 60_000);
+    cache.set('b', principal('s2'), now + 300);
+    now += 299;
+    expect(cache.get('a')).to.deep.equal(principal('s1'));
+    expect(cache.get('b')).to.deep.equal(principal('s2'));
+    now += 1;
+    expect(cache.get('b')).to.equal(undefined);
+    now += 700;
+    expect(cache.get('a')).to.equal(undefined);
+  });
+
+  it('is disabled by a TTL of 0 and ignores tokens already expired', () => {
+    const disabled = new TokenCache(0, 10, clock);
+    disabled.set('a', principal('s1'), now + 60_000);
+    expect(disabled.size).to.equal(0);
+    const cache = new TokenCache(1000, 10, clock);
+    cache.set('a', principal('s1'), now - 1);
+    expect(cache.size).to.equal(0);
+  });
+
+  it('forgets every token of a session at once', () => {
+    const cache = new TokenCache(1000, 10, clock);
+    cache.set('a', principal('s1'), now + 60_000);
+    cache.set('b', principal('s1'), now + 60_000);
+    cache.set('c', principal('s2'), now + 60_000);
+    cache.forgetSession('s1');
+    expect([cache.get('a'), cache.get('b')]).to.deep.equal([undefined, undefined]);
+    expect(cache.get('c')).to.deep.equal(principal('s2'));
+  });
+
+  it('stays within its size bound, dropping the oldest entries first', () => {
+    const cache = new TokenCache(1000, 3, clock);
+    for (const key of ['a', 'b', 'c', 'd']) cache.set(key, principal(key), now + 60_000);
+    expect(cache.size).to.equal(3);
+    expect(cache.get('a')).to.equal(undefined);
+    expect(cache.get('d')).to.deep.equal(principal('d'));
+  });
+});
+
+describe('decimal-2 format', () => {
+  it('accepts finite numbers with at most two decimal places and no exponent', () => {
+    for (const value of [0, 1, 10.5, 2.34, 9999999.99, 105000.1])
+      expect(isDecimal2(value), String(value)).to.equal(true);
+    for (const value of [1.234, 0.1 + 0.2, 1e21, 1e-7, Infinity, NaN, '1.00']) {
+      expect(isDecimal2(value), String(value)).to.equal(false);
+    }
+  });
+});
+
+describe('error classification', () => {
+  const coded = (code: string) => Object.assign(new Error('driver said no'), { code });
+
+  it('treats connection failures as the database being unavailable, bugs as bugs', () => {
+    for (const code of [
+      'ECONNREFUSED',
+      'PROTOCOL_CONNECTION_LOST',
+      'ER_CON_COUNT_ERROR',
+      'SQLITE_BUSY',
+      'SQLITE_IOERR_READ',
+    ]) {
+      expect(isDatabaseUnavailable(coded(code)), code).to.equal(true);
+    }
+    expect(isDatabaseUnavailable(new Error('wrapped', { cause: coded('ETIMEDOUT') }))).to.equal(true);
+    expect(
+      isDatabaseUnavailable(
+        Object.assign(new Error('Knex: Timeout acquiring a connection'), { name: 'KnexTimeoutError' }),
+      ),
+    ).to.equal(true);
+    for (const code of ['ER_PARSE_ERROR', 'ER_DUP_ENTRY', 'SQLITE_CONSTRAINT']) {
+      expect(isDatabaseUnavailable(coded(code)), code).to.equal(false);
+    }
+  });
+
+  it('maps database outages to 503 and everything unknown to a generic 500', () => {
+    const outage = toProblem(coded('ECONNREFUSED'));
+    expect(outage).to.include({ code: 'database-unavailable', status: 503 });
+    expect(outage.options.retryAfterSeconds).to.be.greaterThan(0);
+    const bug = toProblem(new TypeError("Cannot read properties of undefined (reading 'id')"));
+    expect(bug).to.include({ code: 'internal-error', status: 500, detail: 'The request could not be completed.' });
+  });
+});
