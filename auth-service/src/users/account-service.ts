@@ -52,12 +52,23 @@ export class AccountService {
     }
     const matches = await this.hasher.verify(password, user?.passwordHash ?? null, signal);
     if (!user) throw new UnauthenticatedError(wrongCredentials);
+    // The lock may have been set by attempts racing with this one since it was read:
+    // the verdict is settled by the statement that counts or clears, never by that read.
     if (!matches) {
-      await this.users.recordFailedLogin(user.id, this.lockout.maxFailures, this.lockout.lockSeconds);
+      const counted = await this.users.recordFailedLogin(user.id, this.lockout.maxFailures, this.lockout.lockSeconds);
+      if (!counted) await this.refuseIfLocked(user.id);
       throw new UnauthenticatedError(wrongCredentials);
     }
-    if (user.failedLoginCount > 0 || user.lockedUntil) await this.users.clearFailedLogins(user.id);
+    if (!(await this.users.clearFailedLogins(user.id))) await this.refuseIfLocked(user.id);
     return user.id;
+  }
+
+  private async refuseIfLocked(userId: string): Promise<void> {
+    const now = new Date();
+    const lockedUntil = await this.users.lockedUntil(userId, now);
+    if (lockedUntil) {
+      throw new LockedOutError(Math.max(1, Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000)));
+    }
   }
 
   /**

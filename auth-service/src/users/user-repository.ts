@@ -91,15 +91,17 @@ export class UserRepository {
    * Counts one failed login in a single statement, so concurrent failures on several
    * replicas all count. The failure that reaches `maxFailures` sets the lock and
    * restarts the count, so counting starts afresh once the lock has expired. Failures
-   * that race with a lock being set are not counted (the account is locked anyway).
+   * that race with a lock being set are not counted: false tells the caller the account
+   * was locked meanwhile, so that attempt must be answered as locked out (otherwise
+   * parallel guesses would all get a verdict before the lock is seen).
    * `locked_until` is assigned before the count: MySQL evaluates assignments left to
    * right with the new values, SQLite with the old ones, and this order reads the
    * same (old) count on both.
    */
-  async recordFailedLogin(id: string, maxFailures: number, lockSeconds: number, now = new Date()): Promise<void> {
+  async recordFailedLogin(id: string, maxFailures: number, lockSeconds: number, now = new Date()): Promise<boolean> {
     const timestamp = toDbTime(now);
     const lockedUntil = toDbTime(new Date(now.getTime() + lockSeconds * 1000));
-    await this.db('users')
+    const counted = await this.db('users')
       .where('id', id)
       .andWhere((open) => open.whereNull('locked_until').orWhere('locked_until', '<=', timestamp))
       .update({
@@ -113,12 +115,27 @@ export class UserRepository {
         ),
         updated_at: timestamp,
       });
+    return counted === 1;
   }
 
-  /** A successful login clears the failure count (and any expired lock). */
-  async clearFailedLogins(id: string, now = new Date()): Promise<void> {
-    await this.db('users')
+  /**
+   * A successful login clears the failure count (and any expired lock), unless a lock
+   * was set meanwhile by failures racing with it: then false, and the login is refused.
+   */
+  async clearFailedLogins(id: string, now = new Date()): Promise<boolean> {
+    const timestamp = toDbTime(now);
+    const cleared = await this.db('users')
       .where('id', id)
-      .update({ failed_login_count: 0, locked_until: null, updated_at: toDbTime(now) });
+      .andWhere((open) => open.whereNull('locked_until').orWhere('locked_until', '<=', timestamp))
+      .update({ failed_login_count: 0, locked_until: null, updated_at: timestamp });
+    return cleared === 1;
+  }
+
+  /** When the account's lock ends, if it is locked at `now`. */
+  async lockedUntil(id: string, now = new Date()): Promise<Date | null> {
+    const row = (await this.db('users').where('id', id).first('locked_until')) as
+      { locked_until: string | null } | undefined;
+    const until = row?.locked_until ? fromDbTime(row.locked_until) : null;
+    return until && until > now ? until : null;
   }
 }
