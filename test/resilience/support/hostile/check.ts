@@ -69,7 +69,9 @@ export function judge(hostile: HostileCase, outcome: HttpResponse | { transport:
   if (status >= 500) problems.push(`status ${status}`);
   if (hostile.expect === 'reject' && status < 400) problems.push(`accepted (${status}) though it breaks the contract`);
   if (hostile.expect === 'unauthenticated' && status !== 401) problems.push(`status ${status} instead of 401`);
-  if (status >= 400) problems.push(...problemShapeErrors(outcome));
-  problems.push(...findLeaks(outcome.text, hostile.echoes).map((leak) => `leaks ${leak}`));
+  if (status >= 400) {
+    problems.push(...problemShapeErrors(outcome));
+    problems.push(...findLeaks(outcome.text, hostile.echoes).map((leak) => `leaks ${leak}`));
+  }
   return { ok: problems.length === 0, problems };
 }

@@ -1,0 +1,289 @@
+import { expect } from 'chai';
+import { createWithRetries, type LogicalOrder } from './support/idempotent-client';
+import { countResults, startLoad, type Outcome } from './support/load';
+import { getOrder } from './support/orders';
+import { sleep } from './support/processes';
+import { report } from './support/report';
+import { bearer, Stack, type Account } from './support/stack';
+import type { FaultMode } from './support/fault-proxy';
+
+interface Fault {
+  name: string;
+  apply(stack: Stack): Promise<void>;
+}
+
+/** Both programs lose their database the same way at the same time. */
+const faults: Fault[] = [
+  {
+    name: 'connections cut, connects refused',
+    async apply(stack) {
+      for (const proxy of [stack.ordersProxy, stack.authProxy]) {
+        await proxy.setMode('refuse');
+        proxy.cutAll();
+      }
+    },
+  },
+  {
+    name: 'connections cut, connects reset',
+    async apply(stack) {
+      for (const proxy of [stack.ordersProxy, stack.authProxy]) {
+        await proxy.setMode('reset');
+        proxy.cutAll();
+      }
+    },
+  },
+  {
+    name: 'connections cut, connects hang (black hole)',
+    async apply(stack) {
+      for (const proxy of [stack.ordersProxy, stack.authProxy]) {
+        await proxy.setMode('blackhole' as FaultMode);
+        proxy.cutAll();
+      }
+    },
+  },
+  {
+    name: '1.5 s latency each way',
+    async apply(stack) {
+      for (const proxy of [stack.ordersProxy, stack.authProxy]) proxy.setLatency(1500);
+    },
+  },
+];
+
+const faultMs = 4000;
+
+describe('Scenario 2: database failure through the fault proxy', function () {
+  this.timeout(240_000);
+  const section = report.section('Scenario 2 — MariaDB cut, reset, black-holed and slowed through the fault proxy');
+  let stack: Stack;
+  let clients: Account[];
+
+  before(async () => {
+    stack = await Stack.start({ label: 's2' });
+    clients = [await stack.newUser(), await stack.newUser(), await stack.newUser()];
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('answers 503 while the database is gone, recovers by itself, and keeps every acknowledged order exactly once', async () => {
+    const gatewayPid = stack.gateway.pid;
+    const authPid = stack.auth.pid;
+    const reads = ['orders', 'products', 'healthz', 'readyz'] as const;
+    const load = startLoad({
+      concurrency: 4,
+      maxOperations: 20_000,
+      maxDurationMs: 150_000,
+      ratePerSecond: 60,
+      operation: (index) => {
+        const label = reads[index % reads.length];
+        const client = clients[index % clients.length];
+        const path = { orders: '/orders?limit=5', products: '/products', healthz: '/healthz', readyz: '/readyz' }[
+          label
+        ];
+        return {
+          label,
+          run: () =>
+            stack.request({
+              method: 'GET',
+              path,
+              headers: label === 'orders' ? bearer(client.accessToken) : {},
+              timeoutMs: 15_000,
+            }),
+        };
+      },
+    });
+    const at = () => performance.now() - load.startedAt;
+
+    // Order creation: three careful clients creating orders one after another with retries.
+    let creating = true;
+    const logical: LogicalOrder[] = [];
+    const creators = clients.map(async (client, i) => {
+      let n = 0;
+      while (creating) {
+        n += 1;
+        const quantity = `${1 + ((n * 7 + i) % 50)}.${String((n * 13) % 100).padStart(2, '0')}`;
+        logical.push(
+          await createWithRetries(stack, client, {
+            kind: n % 2 === 0 ? 'sale' : 'purchase',
+            quantity,
+            deadlineMs: 60_000,
+          }),
+        );
+      }
+    });
+
+    const windows: Array<{
+      name: string;
+      from: number;
+      healedAt: number;
+      to: number;
+      readyAgainMs: number;
+      serviceAgainMs: number;
+    }> = [];
+    await sleep(3000);
+    for (const fault of faults) {
+      const from = at();
+      await fault.apply(stack);
+      await sleep(faultMs);
+      const healedAt = at();
+      await stack.ordersProxy.heal();
+      await stack.authProxy.heal();
+      // Recovery: readiness and a fresh database-backed request, polled from the heal on.
+      let readyAgainMs = -1;
+      let serviceAgainMs = -1;
+      const pollStarted = performance.now();
+      while ((readyAgainMs < 0 || serviceAgainMs < 0) && performance.now() - pollStarted < 30_000) {
+        if (readyAgainMs < 0 && (await stack.tryRequest({ method: 'GET', path: '/readyz' }))?.status === 200)
+          readyAgainMs = performance.now() - pollStarted;
+        if (serviceAgainMs < 0 && (await stack.tryRequest({ method: 'GET', path: '/products' }))?.status === 200)
+          serviceAgainMs = performance.now() - pollStarted;
+        await sleep(50);
+      }
+      await sleep(2500);
+      windows.push({ name: fault.name, from, healedAt, to: at(), readyAgainMs, serviceAgainMs });
+    }
+    creating = false;
+    await Promise.all(creators);
+    const outcomes = await load.stop();
+
+    // Judge the reads.
+    const inFault = (o: Outcome) => windows.find((w) => o.startedMs >= w.from && o.startedMs < w.healedAt);
+    const settled = (o: Outcome) =>
+      windows.every(
+        (w) => o.startedMs < w.from || o.startedMs > w.healedAt + Math.max(w.serviceAgainMs, w.readyAgainMs) + 1500,
+      );
+    const dbRoutes = outcomes.filter((o) => o.label !== 'healthz');
+    const outageDb = dbRoutes.filter((o) => {
+      const w = inFault(o);
+      return w && !w.name.includes('latency') && o.startedMs > w.from + 1500;
+    });
+    const allAttempts = logical.flatMap((l) => l.attempts);
+
+    // Judge the orders through the API and directly in the database.
+    const db = stack.ordersConnection();
+    const acknowledged = logical.filter((l) => l.created);
+    const mismatches: string[] = [];
+    try {
+      for (const order of acknowledged) {
+        const ids = new Set(order.answers.map((a) => a.id));
+        if (ids.size !== 1) mismatches.push(`${order.key}: answers name ${ids.size} orders`);
+        const stored = await getOrder(stack, order.account.accessToken, order.created!.id);
+        if (stored.status !== 200) mismatches.push(`${order.key}: GET ${stored.status}`);
+        else if (JSON.stringify(stored.json) !== JSON.stringify(order.created))
+          mismatches.push(`${order.key}: stored ${stored.text} != returned ${JSON.stringify(order.created)}`);
+      }
+      const tables = (await db.raw('show tables'))[0] as Array<Record<string, string>>;
+      const names = tables.map((row) => Object.values(row)[0]);
+      const orderTable = names.includes('invoices')
+        ? 'invoices'
+        : names.find((n) => /order|invoice/.test(n) && !/history|migrat|idempot/.test(n));
+      const rowCount = Number(((await db(orderTable!).count({ n: '*' })) as Array<{ n: number }>)[0].n);
+      const columns = Object.keys(await db(orderTable!).columnInfo());
+      const keyColumn = columns.find((c) => /idempotency/.test(c));
+      let duplicateKeys = 0;
+      if (keyColumn) {
+        const rows = (await db(orderTable!)
+          .select(keyColumn)
+          .count({ n: '*' })
+          .whereNotNull(keyColumn)
+          .groupBy(keyColumn)
+          .having(db.raw('count(*) > 1'))) as unknown[];
+        duplicateKeys = rows.length;
+      }
+      const gaveUp = logical.filter((l) => !l.created);
+      section
+        .figure('Read requests sent', outcomes.length)
+        .counts('Read status counts', countResults(outcomes))
+        .figure('Logical orders (one idempotency key each)', logical.length)
+        .figure('Create attempts (with retries)', allAttempts.length)
+        .counts(
+          'Create attempt results',
+          countResults(
+            allAttempts.map((result) => ({ label: '', result: result as never, startedMs: 0, durationMs: 0 })),
+          ),
+        )
+        .figure('Most attempts for one key', Math.max(...logical.map((l) => l.attempts.length)))
+        .figure('Orders acknowledged (2xx)', acknowledged.length)
+        .figure(`Rows in ${orderTable}`, rowCount)
+        .table(
+          'Faults (each held 4 s, then healed)',
+          ['fault', 'requests during fault', 'statuses during fault', 'heal → /readyz 200', 'heal → GET /products 200'],
+          windows.map((w) => {
+            const during = outcomes.filter((o) => o.startedMs >= w.from && o.startedMs < w.healedAt);
+            return [
+              w.name,
+              during.length,
+              JSON.stringify(countResults(during)),
+              `${w.readyAgainMs.toFixed(0)} ms`,
+              `${w.serviceAgainMs.toFixed(0)} ms`,
+            ];
+          }),
+        );
+      section.invariant(
+        'database-backed requests during a hard outage answered 503 (never 500, never a hang)',
+        outageDb.length > 0 && outageDb.every((o) => o.result === 503),
+        JSON.stringify(countResults(outageDb)),
+      );
+      section.invariant(
+        '/readyz answered 503 during hard outages',
+        outageDb.filter((o) => o.label === 'readyz').every((o) => o.result === 503),
+      );
+      section.invariant(
+        'every 503 carried Retry-After and problem details',
+        outcomes
+          .filter((o) => o.result === 503 && o.label !== 'readyz')
+          .every(
+            (o) =>
+              Number(o.response?.headers['retry-after']) >= 1 &&
+              String(o.response?.headers['content-type']).startsWith('application/problem+json'),
+          ),
+      );
+      section.invariant(
+        '/healthz stayed 200 throughout',
+        outcomes.filter((o) => o.label === 'healthz').every((o) => o.result === 200),
+      );
+      section.invariant(
+        'no 500 and no request without an answer, reads or creates',
+        [...outcomes.map((o) => o.result), ...allAttempts].every((r) => typeof r === 'number' && r !== 500),
+      );
+      section.invariant(
+        'both programs recovered by themselves (readiness and service within 10 s of every heal)',
+        windows.every(
+          (w) => w.readyAgainMs >= 0 && w.readyAgainMs < 10_000 && w.serviceAgainMs >= 0 && w.serviceAgainMs < 10_000,
+        ),
+      );
+      section.invariant(
+        'after recovery every read succeeded',
+        outcomes.filter(settled).every((o) => o.result === 200),
+        JSON.stringify(countResults(outcomes.filter(settled))),
+      );
+      section.invariant(
+        'every logical order was eventually acknowledged',
+        gaveUp.length === 0,
+        gaveUp.map((l) => `${l.key}: ${l.attempts.join(',')}`).join('; '),
+      );
+      section.invariant(
+        'every acknowledged order exists with exactly the returned values',
+        mismatches.length === 0,
+        mismatches.slice(0, 3).join('; '),
+      );
+      section.invariant(
+        'one row per idempotency key: rows in the orders table = acknowledged orders',
+        rowCount === acknowledged.length,
+        `${rowCount} rows, ${acknowledged.length} acknowledged`,
+      );
+      section.invariant(
+        'no idempotency key stored twice',
+        duplicateKeys === 0,
+        keyColumn ? `column ${keyColumn}` : 'no key column found',
+      );
+      section.invariant(
+        'neither program was restarted',
+        stack.gateway.pid === gatewayPid && stack.gateway.running && stack.auth.pid === authPid && stack.auth.running,
+      );
+    } finally {
+      await db.destroy();
+    }
+    expect(section.invariants.filter((i) => !i.held).map((i) => `${i.name}: ${i.detail ?? ''}`)).to.deep.equal([]);
+  });
+});
