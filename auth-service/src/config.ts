@@ -34,6 +34,8 @@ export interface AuthConfig {
   loginMaxFailures: number;
   loginLockSeconds: number;
   admin: { username: string; password: string } | null;
+  /** How long ValidateToken may trust a session it read (0: always read); other replicas see a logout within this bound. */
+  sessionCacheTtlMs: number;
   /** How often the health service asks the database whether it answers. */
   healthCheckIntervalMs: number;
   /** How long a graceful stop waits for in-flight calls before cutting them off. */
@@ -80,6 +82,7 @@ const envShape = {
   LOGIN_LOCK_SECONDS: durationSeconds('900'),
   ADMIN_USERNAME: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
+  SESSION_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60000).default(1000),
   AUTH_HEALTH_CHECK_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(5000),
   AUTH_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600000).default(10000),
 };
@@ -158,6 +161,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
     loginMaxFailures: vars.LOGIN_MAX_FAILURES,
     loginLockSeconds: vars.LOGIN_LOCK_SECONDS,
     admin,
+    sessionCacheTtlMs: vars.SESSION_CACHE_TTL_MS,
     healthCheckIntervalMs: vars.AUTH_HEALTH_CHECK_INTERVAL_MS,
     shutdownTimeoutMs: vars.AUTH_SHUTDOWN_TIMEOUT_MS,
     warnings,

@@ -8,6 +8,7 @@ import type { AuthConfig } from './config';
 import { authHandlers } from './grpc/auth-handlers';
 import { DatabaseHealth } from './grpc/database-health';
 import { bind, createGrpcServer, shutdown } from './grpc/server';
+import { SessionCache } from './sessions/session-cache';
 import { SessionPurger } from './sessions/session-purger';
 import { SessionRepository } from './sessions/session-repository';
 import { SessionService } from './sessions/session-service';
@@ -15,6 +16,9 @@ import { TokenService } from './sessions/token-service';
 import { AccountService } from './users/account-service';
 import { PasswordHasher } from './users/password-hasher';
 import { UserRepository } from './users/user-repository';
+
+/** Enough for every session active within the cache's lifetime on one replica; a few MB at most. */
+const sessionCacheEntries = 50_000;
 
 export interface AuthServiceHandle {
   /** Where it listens, e.g. `127.0.0.1:50123` or `unix:/run/auth.sock`. */
@@ -71,7 +75,11 @@ export async function startAuthService(
       maxFailures: config.loginMaxFailures,
       lockSeconds: config.loginLockSeconds,
     });
-    const sessions = new SessionService(sessionRows, new TokenService(config.jwt), logger);
+    const sessions = new SessionService(
+      sessionRows,
+      new TokenService(config.jwt),
+      new SessionCache(config.sessionCacheTtlMs, sessionCacheEntries),
+    );
     if (config.admin) await bootstrapAdmin(accounts, config.admin, logger);
 
     const health = new DatabaseHealth(db, config.healthCheckIntervalMs, logger);

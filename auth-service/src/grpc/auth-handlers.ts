@@ -21,7 +21,9 @@ export function authHandlers(
       return sessions.open(userId);
     }),
 
-    Refresh: unaryCall('Refresh', logger, hooks, (request) => sessions.refresh(request.refreshToken)),
+    Refresh: unaryCall('Refresh', logger, hooks, (request, context) =>
+      sessions.refresh(request.refreshToken, context.logger),
+    ),
 
     Logout: unaryCall('Logout', logger, hooks, async (request) => {
       await sessions.logout(request.accessToken);

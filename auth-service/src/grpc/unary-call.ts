@@ -10,6 +10,8 @@ const statusNames = Object.fromEntries(Object.entries(status).map(([name, code])
 
 export interface CallContext {
   requestId: string | undefined;
+  /** A logger for this call: its lines carry the method and the caller's request id. */
+  logger(): Logger;
   /** Aborted when the caller cancels or its deadline passes. */
   signal(): AbortSignal;
 }
@@ -41,6 +43,7 @@ export function unaryCall<Request, Response>(
     const requestId = requestIdOf(call as ServerUnaryCall<unknown, unknown>);
     const context: CallContext = {
       requestId,
+      logger: () => logger.child({ method, requestId }),
       signal() {
         const controller = new AbortController();
         if (call.cancelled) controller.abort();

@@ -2,6 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Logger } from 'pino';
 import { UnauthenticatedError } from '../errors';
 import type { Role } from '../users/user-repository';
+import type { SessionCache } from './session-cache';
 import type { SessionRepository } from './session-repository';
 import { tokenDigest, type TokenService } from './token-service';
 
@@ -26,7 +27,7 @@ export class SessionService {
   constructor(
     private readonly sessions: SessionRepository,
     private readonly tokens: TokenService,
-    private readonly logger: Logger,
+    private readonly cache: SessionCache,
   ) {}
 
   /** Opens a new session for a user who has just proved who they are; other sessions stay open. */
@@ -46,9 +47,9 @@ export class SessionService {
   /**
    * Rotates the refresh token. A token with a valid signature that is no longer the
    * session's current one was rotated away already: someone is replaying it, so the
-   * whole session (its access tokens included) is revoked.
+   * whole session (its access tokens included) is revoked, and `callLogger()` hears of it.
    */
-  async refresh(refreshToken: string, now = new Date()): Promise<TokenPair> {
+  async refresh(refreshToken: string, callLogger: () => Logger, now = new Date()): Promise<TokenPair> {
     const claims = this.tokens.verify('refresh', refreshToken);
     const issued = this.tokens.issue(claims.userId, claims.sessionId, now.getTime());
     const currentHash = tokenDigest(refreshToken);
@@ -64,8 +65,12 @@ export class SessionService {
 
     const state = await this.sessions.findState(claims.sessionId);
     if (state && !state.revoked && state.userId === claims.userId && state.refreshTokenHash !== currentHash) {
+      this.cache.ended(claims.sessionId, now.getTime());
       await this.sessions.revoke(claims.sessionId, claims.userId, 'refresh_token_reuse', now);
-      this.logger.warn({ sessionId: claims.sessionId, userId: claims.userId }, 'refresh token reused: session revoked');
+      callLogger().warn(
+        { sessionId: claims.sessionId, userId: claims.userId },
+        'refresh token reused: session revoked',
+      );
     }
     throw new UnauthenticatedError('refresh token is invalid, expired, revoked or reused');
   }
@@ -73,14 +78,20 @@ export class SessionService {
   /** Ends the session of this access token: its access and refresh tokens stop working at once. */
   async logout(accessToken: string, now = new Date()): Promise<void> {
     const claims = this.tokens.verify('access', accessToken);
+    this.cache.ended(claims.sessionId, now.getTime());
     const revoked = await this.sessions.revoke(claims.sessionId, claims.userId, 'logout', now);
     if (!revoked) throw new UnauthenticatedError('session has already ended');
   }
 
-  /** A valid access token of a live session, and who it belongs to. */
+  /** A valid access token of a live session, and who it belongs to (see SessionCache for staleness). */
   async validate(accessToken: string): Promise<Principal> {
     const claims = this.tokens.verify('access', accessToken);
-    const session = await this.sessions.findPrincipal(claims.sessionId);
+    const now = Date.now();
+    let session = this.cache.get(claims.sessionId, now);
+    if (session === undefined) {
+      session = await this.sessions.findPrincipal(claims.sessionId);
+      if (session) this.cache.remember(claims.sessionId, session, now);
+    }
     if (!session || session.revoked || session.userId !== claims.userId) {
       throw new UnauthenticatedError('session has ended');
     }

@@ -1,0 +1,141 @@
+import { expect } from 'chai';
+import { ConfigError } from '../../common/src/config';
+import { loadAuthConfig } from '../src/config';
+import { loginCredentialsProblem, passwordProblem, usernameProblem } from '../src/users/password-policy';
+
+const strongSecrets = {
+  JWT_SECRET: 'a'.repeat(32),
+  JWT_REFRESH_SECRET: 'b'.repeat(32),
+};
+const production = { NODE_ENV: 'production', AUTH_DATABASE_URL: 'mysql://auth@db:3306/auth', ...strongSecrets };
+
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadAuthConfig(env);
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  expect.fail('configuration was accepted');
+}
+
+describe('auth-service configuration', () => {
+  it('runs with nothing set: SQLite under ./data, 127.0.0.1:50051, development secrets with warnings', () => {
+    const config = loadAuthConfig({});
+    expect(config.listenAddress).to.equal('127.0.0.1:50051');
+    expect(config.database).to.include({ client: 'sqlite' });
+    expect(config.database.client === 'sqlite' && config.database.filename).to.match(/data\/auth\.sqlite$/);
+    expect(config).to.include({
+      bcryptCost: 12,
+      bcryptMaxConcurrency: 2,
+      loginMaxFailures: 10,
+      loginLockSeconds: 900,
+      migrateOnStart: true,
+      admin: null,
+    });
+    expect(config.jwt).to.include({ accessTtlSeconds: 900, refreshTtlSeconds: 7 * 86400 });
+    expect(config.jwt.accessSecret).to.not.equal(config.jwt.refreshSecret);
+    expect(config.warnings.join('\n')).to.contain('JWT_SECRET').and.contain('JWT_REFRESH_SECRET');
+  });
+
+  it('listens on AUTH_GRPC_ADDRESS when set, else AUTH_GRPC_HOST:AUTH_GRPC_PORT', () => {
+    expect(loadAuthConfig({ AUTH_GRPC_PORT: '6000' }).listenAddress).to.equal('127.0.0.1:6000');
+    expect(loadAuthConfig({ AUTH_GRPC_HOST: '0.0.0.0', AUTH_GRPC_PORT: '6000' }).listenAddress).to.equal(
+      '0.0.0.0:6000',
+    );
+    expect(loadAuthConfig({ AUTH_GRPC_HOST: '::1' }).listenAddress).to.equal('[::1]:50051');
+    expect(loadAuthConfig({ AUTH_GRPC_ADDRESS: 'unix:/run/aletheia/auth.sock' }).listenAddress).to.equal(
+      'unix:/run/aletheia/auth.sock',
+    );
+    expect(loadAuthConfig({ AUTH_GRPC_ADDRESS: 'localhost:7000', AUTH_GRPC_PORT: '6000' }).listenAddress).to.equal(
+      'localhost:7000',
+    );
+    expect(configError({ AUTH_GRPC_ADDRESS: 'nowhere' }).message).to.contain('AUTH_GRPC_ADDRESS');
+    expect(configError({ AUTH_GRPC_PORT: '70000' }).message).to.contain('AUTH_GRPC_PORT');
+  });
+
+  it('reads durations, costs and switches', () => {
+    const config = loadAuthConfig({
+      JWT_EXPIRES_IN: '5m',
+      JWT_REFRESH_EXPIRES_IN: '30d',
+      BCRYPT_COST: '4',
+      LOGIN_LOCK_SECONDS: '60',
+      LOGIN_MAX_FAILURES: '5',
+      MIGRATE_ON_START: 'false',
+    });
+    expect(config.jwt).to.include({ accessTtlSeconds: 300, refreshTtlSeconds: 30 * 86400 });
+    expect(config).to.include({ bcryptCost: 4, loginLockSeconds: 60, loginMaxFailures: 5, migrateOnStart: false });
+  });
+
+  it('names each bad variable', () => {
+    expect(configError({ BCRYPT_COST: '3' }).message).to.contain('BCRYPT_COST');
+    expect(configError({ BCRYPT_COST: '16' }).message).to.contain('BCRYPT_COST');
+    expect(configError({ BCRYPT_MAX_CONCURRENCY: '0' }).message).to.contain('BCRYPT_MAX_CONCURRENCY');
+    expect(configError({ LOGIN_MAX_FAILURES: '0' }).message).to.contain('LOGIN_MAX_FAILURES');
+    expect(configError({ JWT_EXPIRES_IN: 'forever' }).message).to.contain('JWT_EXPIRES_IN');
+    expect(configError({ MIGRATE_ON_START: 'maybe' }).message).to.contain('MIGRATE_ON_START');
+    expect(configError({ AUTH_DATABASE_URL: 'postgres://x/y' }).message).to.contain('AUTH_DATABASE_URL');
+  });
+
+  it('accepts a complete production configuration', () => {
+    const config = loadAuthConfig(production);
+    expect(config.database).to.include({ client: 'mysql', host: 'db', database: 'auth' });
+    expect(config.warnings).to.deep.equal([]);
+    expect(loadAuthConfig({ ...production, AUTH_DATABASE_URL: undefined, AUTH_DB_HOST: 'db' }).database).to.include({
+      client: 'mysql',
+      host: 'db',
+    });
+  });
+
+  it('refuses in production: missing, short or shared secrets and a missing database', () => {
+    const missing = configError({ NODE_ENV: 'production' });
+    for (const name of ['JWT_SECRET', 'JWT_REFRESH_SECRET', 'AUTH_DATABASE_URL'])
+      expect(missing.message).to.contain(name);
+    expect(configError({ ...production, JWT_SECRET: 'too-short' }).message).to.match(
+      /JWT_SECRET: must be at least 32 bytes/,
+    );
+    expect(configError({ ...production, JWT_REFRESH_SECRET: production.JWT_SECRET }).message).to.contain(
+      'JWT_REFRESH_SECRET: must differ from JWT_SECRET',
+    );
+    expect(configError({ ...production, AUTH_DATABASE_URL: undefined }).message).to.contain('AUTH_DATABASE_URL');
+  });
+
+  it('validates the bootstrap admin by the registration rules', () => {
+    expect(loadAuthConfig({ ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: 'admin-pass-1' }).admin).to.deep.equal({
+      username: 'admin',
+      password: 'admin-pass-1',
+    });
+    expect(configError({ ADMIN_USERNAME: 'admin' }).message).to.contain('ADMIN_PASSWORD: required');
+    expect(configError({ ADMIN_PASSWORD: 'admin-pass-1' }).message).to.contain('ADMIN_USERNAME: required');
+    expect(configError({ ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: 'weak' }).message).to.contain('ADMIN_PASSWORD');
+    expect(configError({ ADMIN_USERNAME: 'x', ADMIN_PASSWORD: 'admin-pass-1' }).message).to.contain('ADMIN_USERNAME');
+    expect(configError({ ADMIN_USERNAME: 'admin1234', ADMIN_PASSWORD: 'ADMIN1234' }).message).to.contain('username');
+  });
+});
+
+describe('auth-service password policy', () => {
+  it('accepts 4–20 letters, digits and underscores as a username', () => {
+    for (const ok of ['abcd', 'A_b_9', 'x'.repeat(20)]) expect(usernameProblem(ok)).to.equal(null);
+    for (const bad of ['abc', 'x'.repeat(21), 'a b c d', 'ünïcode', 'dash-ed', ''])
+      expect(usernameProblem(bad)).to.be.a('string');
+  });
+
+  it('counts bytes, wants a letter and a digit, and differs from the username', () => {
+    expect(passwordProblem('abcdefg1', 'someone')).to.equal(null);
+    expect(passwordProblem('abcdef1', 'someone')).to.match(/8 bytes/);
+    expect(passwordProblem('é'.repeat(3) + '12', 'someone')).to.equal(null); // 8 bytes, 5 characters
+    expect(passwordProblem('a1' + 'x'.repeat(70), 'someone')).to.equal(null);
+    expect(passwordProblem('a1' + 'x'.repeat(71), 'someone')).to.match(/72 bytes/);
+    expect(passwordProblem('abcdefgh', 'someone')).to.match(/digit/);
+    expect(passwordProblem('12345678', 'someone')).to.match(/letter/);
+    expect(passwordProblem('Someone123', 'someone123')).to.match(/username/);
+  });
+
+  it('refuses at login only what can never match', () => {
+    expect(loginCredentialsProblem('someone', 'anything')).to.equal(null);
+    expect(loginCredentialsProblem('someone', 'short')).to.equal(null); // an old password may predate today's policy
+    expect(loginCredentialsProblem('', 'anything')).to.be.a('string');
+    expect(loginCredentialsProblem('someone', '')).to.be.a('string');
+    expect(loginCredentialsProblem('someone', 'x'.repeat(73))).to.match(/72 bytes/);
+  });
+});

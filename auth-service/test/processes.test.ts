@@ -1,0 +1,138 @@
+import { expect } from 'chai';
+import { status } from '@grpc/grpc-js';
+import type { DatabaseConfig } from '../../common/src/config';
+import { describeEachDatabase } from '../../common/test/databases';
+import { freePort } from '../../common/test/ports';
+import { authClient, startTestAuthServer, testEnv } from './support/auth-server';
+import { databaseUrl, finished, outputLine, runProgram, startProgram } from './support/processes';
+import { rpc, rpcFails } from './support/rpc';
+
+const createUser = 'auth-service/src/cli/create-user.js';
+
+describeEachDatabase('auth-service programs', (database) => {
+  let config: DatabaseConfig;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    config = await database.create();
+    env = { ...testEnv, AUTH_DATABASE_URL: databaseUrl(config) };
+  });
+  after(async () => {
+    await database.drop();
+  });
+
+  describe('node dist/scripts/migrate.js', () => {
+    it('migrates the auth database, and a second run finds nothing to do', async () => {
+      const first = await runProgram('scripts/migrate.js', ['auth'], env);
+      expect(first.code, first.stderr).to.equal(0);
+      expect(first.stdout).to.contain('20260101000100_create_sessions');
+      const second = await runProgram('scripts/migrate.js', ['auth'], env);
+      expect(second.code, second.stderr).to.equal(0);
+      expect(second.stdout).to.contain('already up to date');
+    });
+
+    it('refuses an unknown set (exit 2)', async () => {
+      const result = await runProgram('scripts/migrate.js', ['nonsense'], env);
+      expect(result.code).to.equal(2);
+      expect(result.stderr).to.contain('auth|orders|all');
+    });
+  });
+
+  describe('npm run user:create', () => {
+    it('creates an ADMIN account with the password from ALETHEIA_USER_PASSWORD', async () => {
+      const result = await runProgram(createUser, ['--username', 'ops_admin', '--role', 'ADMIN'], {
+        ...env,
+        ALETHEIA_USER_PASSWORD: 'ops-pass-11',
+      });
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stdout).to.match(/^created ADMIN account ops_admin \(id [0-9a-f-]{36}\)\n$/);
+      const server = await startTestAuthServer(config);
+      try {
+        const tokens = await rpc(server.client, 'Login', { username: 'ops_admin', password: 'ops-pass-11' });
+        const principal = await rpc(server.client, 'ValidateToken', { accessToken: tokens.accessToken });
+        expect(principal.role).to.equal('ADMIN');
+      } finally {
+        await server.stop();
+      }
+    });
+
+    it('promotes an existing account with a password piped on stdin, ending its sessions', async () => {
+      const server = await startTestAuthServer(config);
+      try {
+        await rpc(server.client, 'Register', { username: 'Plain_User', password: 'user-pass-11' });
+        const before = await rpc(server.client, 'Login', { username: 'Plain_User', password: 'user-pass-11' });
+
+        const result = await runProgram(
+          createUser,
+          ['--username', 'plain_user', '--role', 'ADMIN'],
+          env,
+          'new-pass-22\n',
+        );
+        expect(result.code, result.stderr).to.equal(0);
+        expect(result.stdout).to.contain('role USER -> ADMIN; password replaced, sessions ended');
+
+        await rpcFails(server.client, 'ValidateToken', { accessToken: before.accessToken }, status.UNAUTHENTICATED);
+        const tokens = await rpc(server.client, 'Login', { username: 'Plain_User', password: 'new-pass-22' });
+        const principal = await rpc(server.client, 'ValidateToken', { accessToken: tokens.accessToken });
+        expect(principal).to.include({ username: 'Plain_User', role: 'ADMIN' });
+
+        const unchanged = await runProgram(createUser, ['--username', 'plain_user'], env, 'new-pass-22');
+        expect(unchanged.stdout).to.contain('is already ADMIN with that password');
+        await rpc(server.client, 'ValidateToken', { accessToken: tokens.accessToken });
+      } finally {
+        await server.stop();
+      }
+    });
+
+    it('applies the password policy (exit 1) and explains its usage (exit 2)', async () => {
+      const weak = await runProgram(createUser, ['--username', 'weak_user'], env, 'short1');
+      expect(weak.code).to.equal(1);
+      expect(weak.stderr).to.contain('password must be at least 8 bytes');
+      const noName = await runProgram(createUser, ['--role', 'ADMIN'], env, 'good-pass-1');
+      expect(noName.code).to.equal(2);
+      expect(noName.stderr).to.contain('--username is required');
+      const badRole = await runProgram(createUser, ['--username', 'role_user', '--role', 'ROOT'], env, 'good-pass-1');
+      expect(badRole.code).to.equal(2);
+    });
+  });
+
+  describe('node dist/auth-service/src/main.js', () => {
+    it('finishes in-flight calls on SIGTERM, then exits 0', async () => {
+      const port = await freePort();
+      const child = startProgram('auth-service/src/main.js', [], {
+        ...env,
+        AUTH_GRPC_PORT: String(port),
+        // Slow, serialised hashing keeps several logins in flight when the signal arrives.
+        BCRYPT_COST: '10',
+        BCRYPT_MAX_CONCURRENCY: '1',
+      });
+      const exit = finished(child);
+      await outputLine(child, 'auth service listening');
+      const client = authClient(`127.0.0.1:${port}`);
+      try {
+        await rpc(client, 'Register', { username: 'sigterm_user', password: 'term-pass-1' });
+        const logins = [1, 2, 3].map(() => rpc(client, 'Login', { username: 'sigterm_user', password: 'term-pass-1' }));
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        child.kill('SIGTERM');
+        const answers = await Promise.all(logins);
+        expect(answers.every((answer) => answer.tokenType === 'Bearer')).to.equal(true);
+      } finally {
+        client.close();
+      }
+      const result = await exit;
+      expect(result.code, result.stdout + result.stderr).to.equal(0);
+      expect(result.stdout).to.contain('auth service stopped');
+      // The logins really were in flight: at least one finished after the signal was handled.
+      const stopping = result.stdout.indexOf('finishing in-flight calls');
+      expect(stopping).to.be.greaterThan(-1);
+      expect(result.stdout.indexOf('"method":"Login"', stopping)).to.be.greaterThan(stopping);
+    });
+
+    it('refuses to start in production without secrets or database, naming each variable (exit 1)', async () => {
+      const result = await runProgram('auth-service/src/main.js', [], { NODE_ENV: 'production', JWT_SECRET: 'short' });
+      expect(result.code).to.equal(1);
+      for (const name of ['JWT_SECRET', 'JWT_REFRESH_SECRET', 'AUTH_DATABASE_URL'])
+        expect(result.stdout).to.contain(name);
+    });
+  });
+});

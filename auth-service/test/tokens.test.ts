@@ -1,0 +1,217 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import jwt from 'jsonwebtoken';
+import { describeEachDatabase } from '../../common/test/databases';
+import { startTestAuthServer, testEnv, type TestAuthServer } from './support/auth-server';
+import { rpc, rpcFails } from './support/rpc';
+
+const password = 'gold-bar-99';
+let sequence = 0;
+
+const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+describeEachDatabase('auth-service tokens and sessions', (database) => {
+  let server: TestAuthServer;
+
+  before(async () => {
+    server = await startTestAuthServer(database);
+  });
+  after(async () => {
+    await server?.stop();
+    await database.drop();
+  });
+
+  /** A fresh account with one open session. */
+  async function session() {
+    const username = `tok_${++sequence}`;
+    const { userId } = await rpc(server.client, 'Register', { username, password });
+    const tokens = await rpc(server.client, 'Login', { username, password });
+    const { sessionId } = await rpc(server.client, 'ValidateToken', { accessToken: tokens.accessToken });
+    return { username, userId, sessionId, ...tokens };
+  }
+
+  const rejectsAccess = (accessToken: string) =>
+    rpcFails(server.client, 'ValidateToken', { accessToken }, status.UNAUTHENTICATED);
+  const rejectsRefresh = (refreshToken: string) =>
+    rpcFails(server.client, 'Refresh', { refreshToken }, status.UNAUTHENTICATED);
+
+  /** A token signed with the service's own secret but with claims chosen by the test. */
+  function forge(type: 'access' | 'refresh', claims: Record<string, unknown>, options: jwt.SignOptions = {}): string {
+    const secret = type === 'access' ? testEnv.JWT_SECRET : testEnv.JWT_REFRESH_SECRET;
+    return jwt.sign(claims, secret as string, {
+      algorithm: 'HS256',
+      issuer: 'aletheia-auth',
+      audience: 'aletheia',
+      jwtid: randomUUID(),
+      ...options,
+    });
+  }
+
+  describe('ValidateToken', () => {
+    it('returns who the token belongs to and when it expires', async () => {
+      const before = Math.floor(Date.now() / 1000);
+      const s = await session();
+      const principal = await rpc(server.client, 'ValidateToken', { accessToken: s.accessToken });
+      expect(principal).to.include({ userId: s.userId, username: s.username, role: 'USER', sessionId: s.sessionId });
+      expect(principal.sessionId).to.match(/^[0-9a-f-]{36}$/);
+      expect(principal.expiresAt).to.be.within(before + 900, Math.floor(Date.now() / 1000) + 900);
+    });
+
+    it('never accepts a refresh token as an access token', async () => {
+      const s = await session();
+      await rejectsAccess(s.refreshToken);
+    });
+
+    it('rejects garbage, an empty token, alg:none, a wrong secret, HS512 and an expired token', async () => {
+      const s = await session();
+      const claims = { typ: 'access', sid: s.sessionId, sub: s.userId };
+      await rejectsAccess('');
+      await rejectsAccess('not.a.jwt');
+      const [header, payload] = s.accessToken.split('.');
+      const unsigned = `${base64url({ alg: 'none', typ: 'JWT' })}.${payload}.`;
+      await rejectsAccess(unsigned);
+      await rejectsAccess(`${header}.${payload}.`);
+      await rejectsAccess(
+        jwt.sign(claims, 'some-other-secret-of-at-least-32-bytes!', {
+          algorithm: 'HS256',
+          issuer: 'aletheia-auth',
+          audience: 'aletheia',
+          jwtid: randomUUID(),
+          expiresIn: 60,
+        }),
+      );
+      // Same secret, another HMAC algorithm: refused because verification pins HS256.
+      const hs512Header = base64url({ alg: 'HS512', typ: 'JWT' });
+      const hs512Signature = createHmac('sha512', testEnv.JWT_SECRET as string)
+        .update(`${hs512Header}.${payload}`)
+        .digest('base64url');
+      await rejectsAccess(`${hs512Header}.${payload}.${hs512Signature}`);
+      await rejectsAccess(forge('access', { ...claims, exp: Math.floor(Date.now() / 1000) - 10 }));
+      // The genuine token still works: only the tampered ones failed.
+      await rpc(server.client, 'ValidateToken', { accessToken: s.accessToken });
+    });
+
+    it('checks issuer, audience, type and required claims', async () => {
+      const s = await session();
+      const claims = { typ: 'access', sid: s.sessionId, sub: s.userId };
+      // Control: a token forged with the right secret and claims is accepted.
+      await rpc(server.client, 'ValidateToken', { accessToken: forge('access', claims, { expiresIn: 60 }) });
+      await rejectsAccess(forge('access', claims, { expiresIn: 60, issuer: 'someone-else' }));
+      await rejectsAccess(forge('access', claims, { expiresIn: 60, audience: 'another-service' }));
+      await rejectsAccess(forge('access', { ...claims, typ: 'refresh' }, { expiresIn: 60 }));
+      await rejectsAccess(forge('access', { sid: s.sessionId, sub: s.userId }, { expiresIn: 60 }));
+      await rejectsAccess(forge('access', claims)); // no exp
+      await rejectsAccess(forge('access', { ...claims, sub: randomUUID() }, { expiresIn: 60 }));
+      await rejectsAccess(forge('access', { ...claims, sid: randomUUID() }, { expiresIn: 60 }));
+    });
+  });
+
+  describe('Refresh', () => {
+    it('rotates: a new pair for the same session, the old refresh token is spent', async () => {
+      const s = await session();
+      const next = await rpc(server.client, 'Refresh', { refreshToken: s.refreshToken });
+      expect(next.tokenType).to.equal('Bearer');
+      expect(next.expiresIn).to.equal(900);
+      expect(next.refreshToken).to.not.equal(s.refreshToken);
+      expect(next.accessToken).to.not.equal(s.accessToken);
+      const principal = await rpc(server.client, 'ValidateToken', { accessToken: next.accessToken });
+      expect(principal.sessionId).to.equal(s.sessionId);
+      const third = await rpc(server.client, 'Refresh', { refreshToken: next.refreshToken });
+      await rpc(server.client, 'ValidateToken', { accessToken: third.accessToken });
+    });
+
+    it('stores only a SHA-256 digest of the current refresh token', async () => {
+      const s = await session();
+      const row = (await server.handle.db('sessions').where('id', s.sessionId).first()) as Record<string, unknown>;
+      const serialized = JSON.stringify(row);
+      expect(serialized).to.not.contain(s.refreshToken);
+      expect(serialized).to.not.contain(s.accessToken);
+      expect(row.refresh_token_hash).to.match(/^[0-9a-f]{64}$/);
+    });
+
+    it('treats a rotated-away token as theft: 401 and the whole session revoked, access tokens included', async () => {
+      const s = await session();
+      const next = await rpc(server.client, 'Refresh', { refreshToken: s.refreshToken });
+      const metadata = new Metadata();
+      metadata.set('x-request-id', `replay-${s.sessionId}`);
+      const replay = await rpc(server.client, 'Refresh', { refreshToken: s.refreshToken }, metadata).catch(
+        (error: ServiceError) => error,
+      );
+      expect(replay).to.have.property('code', status.UNAUTHENTICATED);
+      await rejectsAccess(next.accessToken);
+      await rejectsAccess(s.accessToken);
+      await rejectsRefresh(next.refreshToken);
+      const row = (await server.handle.db('sessions').where('id', s.sessionId).first()) as Record<string, unknown>;
+      expect(row.revoke_reason).to.equal('refresh_token_reuse');
+      expect(row.revoked_at).to.be.a('string');
+      const warning = server.logs.find((line) => line.msg === 'refresh token reused: session revoked');
+      expect(warning).to.include({ requestId: `replay-${s.sessionId}`, method: 'Refresh', sessionId: s.sessionId });
+    });
+
+    it('lets at most one of two racing refreshes with the same token succeed', async () => {
+      const s = await session();
+      const outcomes = await Promise.allSettled([
+        rpc(server.client, 'Refresh', { refreshToken: s.refreshToken }),
+        rpc(server.client, 'Refresh', { refreshToken: s.refreshToken }),
+      ]);
+      const succeeded = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+      expect(succeeded.length).to.be.at.most(1);
+      for (const outcome of outcomes) {
+        if (outcome.status === 'rejected') {
+          expect((outcome.reason as { code: number }).code).to.equal(status.UNAUTHENTICATED);
+        }
+      }
+    });
+
+    it('never accepts an access token as a refresh token', async () => {
+      const s = await session();
+      await rejectsRefresh(s.accessToken);
+      // The session is untouched by the attempt.
+      await rpc(server.client, 'Refresh', { refreshToken: s.refreshToken });
+    });
+
+    it('rejects forged, expired and malformed refresh tokens without touching the session', async () => {
+      const s = await session();
+      const claims = { typ: 'refresh', sid: s.sessionId, sub: s.userId };
+      await rejectsRefresh('');
+      await rejectsRefresh('x.y.z');
+      await rejectsRefresh(forge('refresh', { ...claims, exp: Math.floor(Date.now() / 1000) - 10 }));
+      await rejectsRefresh(forge('refresh', { ...claims, typ: 'access' }, { expiresIn: 60 }));
+      await rejectsRefresh(
+        jwt.sign(claims, testEnv.JWT_SECRET as string, {
+          algorithm: 'HS256',
+          issuer: 'aletheia-auth',
+          audience: 'aletheia',
+          jwtid: randomUUID(),
+          expiresIn: 60,
+        }),
+      );
+      // A well-signed token that is not the session's current one is reuse: the session ends.
+      await rejectsRefresh(forge('refresh', claims, { expiresIn: 60 }));
+      await rejectsAccess(s.accessToken);
+    });
+  });
+
+  describe('Logout', () => {
+    it('ends the session at once: its access and refresh tokens are rejected', async () => {
+      const s = await session();
+      const response = await rpc(server.client, 'Logout', { accessToken: s.accessToken });
+      expect(response).to.deep.equal({});
+      await rejectsAccess(s.accessToken);
+      await rejectsRefresh(s.refreshToken);
+      const row = (await server.handle.db('sessions').where('id', s.sessionId).first()) as Record<string, unknown>;
+      expect(row.revoke_reason).to.equal('logout');
+    });
+
+    it('is UNAUTHENTICATED for an ended session, a refresh token or a bad token', async () => {
+      const s = await session();
+      await rpc(server.client, 'Logout', { accessToken: s.accessToken });
+      await rpcFails(server.client, 'Logout', { accessToken: s.accessToken }, status.UNAUTHENTICATED);
+      const other = await session();
+      await rpcFails(server.client, 'Logout', { accessToken: other.refreshToken }, status.UNAUTHENTICATED);
+      await rpcFails(server.client, 'Logout', { accessToken: 'garbage' }, status.UNAUTHENTICATED);
+      await rpc(server.client, 'ValidateToken', { accessToken: other.accessToken });
+    });
+  });
+});
