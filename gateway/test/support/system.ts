@@ -55,8 +55,9 @@ function siblingDatabase(database: TestDatabase): TestDatabase {
   return sibling;
 }
 
+/** Unexpected failures (500s, including responses that break the contract) are printed; set TEST_LOG_LEVEL for more. */
 function testLogger(name: string): Logger {
-  return createLogger(name, process.env.TEST_LOG_LEVEL ?? 'silent');
+  return createLogger(name, process.env.TEST_LOG_LEVEL ?? 'error');
 }
 
 /** Asks the real auth service who an access token belongs to (the REST API does not say). */
