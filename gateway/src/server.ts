@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../../common/src/logger';
 import { ordersMigrations } from '../../common/src/migration-sets';
 import { migrateToLatest } from '../../common/src/migrations';
 import { createApp } from './app';
+import { answerClientError } from './http/client-error';
 import { AuthClient } from './auth/auth-client';
 import { TokenCache } from './auth/token-cache';
 import { TokenValidator } from './auth/token-validator';
@@ -85,6 +86,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     });
 
     const server = http.createServer(app);
+    server.on('clientError', answerClientError);
     // Longer than the idle timeout of the load balancers in front, so they never reuse a socket we just closed.
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
