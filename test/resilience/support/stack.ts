@@ -150,6 +150,18 @@ export class Stack {
     );
   }
 
+  /** Waits until the gateway reports ready (database and auth service), e.g. after a restart. */
+  async waitReady(timeoutMs = 15_000): Promise<number> {
+    return waitFor(
+      'gateway /readyz 200',
+      async () => (await this.tryRequest({ method: 'GET', path: '/readyz' }))?.status === 200,
+      {
+        process: this.gateway,
+        timeoutMs,
+      },
+    );
+  }
+
   /** A request that resolves to undefined instead of failing when there is no answer. */
   async tryRequest(request: HttpRequest): Promise<HttpResponse | undefined> {
     try {

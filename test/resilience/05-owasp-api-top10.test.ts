@@ -1,0 +1,560 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { repoRoot } from '../../common/src/repo-root';
+import { rawRequest, type HttpResponse } from './support/http';
+import { loadSpecOperations, fillPath } from './support/hostile/spec';
+import { cancelOrder, changeStatus, createOrder, getOrder, orderBody, placeOrder, type Order } from './support/orders';
+import { sleep } from './support/processes';
+import { report } from './support/report';
+import { bearer, Stack, type Account } from './support/stack';
+import { forgedTokens } from './support/tokens';
+
+const section = report.section('Scenario 5 — OWASP API Security Top 10 (2023)');
+
+function problemType(response: HttpResponse): string {
+  return String((response.json as { type?: string } | undefined)?.type ?? '').replace(
+    'https://aletheia.gold/problems/',
+    '',
+  );
+}
+
+/** Records one OWASP check in the report and asserts it. */
+function check(item: string, name: string, held: boolean, detail?: string): void {
+  section.invariant(`${item}: ${name}`, held, detail);
+  expect(held, `${name}${detail ? ` (${detail})` : ''}`).to.equal(true);
+}
+
+describe('Scenario 5: OWASP API Security Top 10 (2023)', function () {
+  this.timeout(120_000);
+  let stack: Stack;
+  let alice: Account;
+  let bob: Account;
+  let admin: Account;
+  let aliceOrder: Order;
+  let bobOrder: Order;
+
+  before(async () => {
+    stack = await Stack.start({ label: 's5', loginMaxFailures: 5, loginLockSeconds: 30 });
+    alice = await stack.newUser('alice');
+    bob = await stack.newUser('bob');
+    admin = await stack.adminAccount();
+    aliceOrder = await placeOrder(stack, alice.accessToken);
+    await placeOrder(stack, alice.accessToken, 'sale');
+    bobOrder = await placeOrder(stack, bob.accessToken);
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  describe('API1:2023 Broken Object Level Authorization', () => {
+    it('API1: another user cannot read an order by id (403), and the answer reveals nothing of it', async () => {
+      const read = await getOrder(stack, bob.accessToken, aliceOrder.id);
+      check(
+        'API1',
+        'GET another user’s order is 403 without its data',
+        read.status === 403 && !read.text.includes(aliceOrder.orderNumber),
+        `${read.status}`,
+      );
+    });
+
+    it('API1: lists show only the caller’s orders, whatever the filters', async () => {
+      const problems: string[] = [];
+      for (const query of [
+        '',
+        '?limit=100',
+        '?orderType=PURCHASE',
+        '?status=PENDING',
+        '?orderType=SALE&status=PENDING&limit=100',
+      ]) {
+        const list = await stack.request({ method: 'GET', path: `/orders${query}`, headers: bearer(bob.accessToken) });
+        const data = (list.json as { data: Order[] }).data ?? [];
+        if (list.status !== 200 || data.some((o) => o.userId !== bobOrder.userId)) problems.push(query || '(none)');
+      }
+      check('API1', 'GET /orders never lists another user’s order', problems.length === 0, problems.join(', '));
+    });
+
+    it('API1: another user cannot change the status of or cancel an order, and it stays untouched', async () => {
+      const patch = await changeStatus(stack, bob.accessToken, aliceOrder.id, 'ORDER_COMPLETED');
+      const cancel = await cancelOrder(stack, bob.accessToken, aliceOrder.id);
+      const after = (await getOrder(stack, alice.accessToken, aliceOrder.id)).json as Order;
+      check(
+        'API1',
+        'PATCH and DELETE on another user’s order are 403 and change nothing',
+        patch.status === 403 && cancel.status === 403 && after.status === 'PENDING' && after.statusHistory.length === 1,
+        `${patch.status}/${cancel.status}`,
+      );
+    });
+
+    it('API1: an unknown order id is 404 and a malformed one 400, for owners and strangers alike', async () => {
+      const unknown = await getOrder(stack, bob.accessToken, '01900000-0000-7000-8000-000000000000');
+      const malformed = await getOrder(stack, bob.accessToken, '1 OR 1=1');
+      check('API1', 'unknown id 404, malformed id 400', unknown.status === 404 && malformed.status === 400);
+    });
+  });
+
+  describe('API2:2023 Broken Authentication', () => {
+    it('API2: forged, expired, alg:none, wrongly signed and wrong-type tokens are all 401 with a Bearer challenge', async () => {
+      const failures: string[] = [];
+      for (const { name, token } of forgedTokens(alice.accessToken, alice.refreshToken, stack.secrets)) {
+        const response = await stack.request({ method: 'GET', path: '/orders', headers: bearer(token) });
+        if (response.status !== 401 || !/^Bearer/.test(String(response.headers['www-authenticate'])))
+          failures.push(`${name}: ${response.status}`);
+      }
+      check('API2', 'every forged token refused', failures.length === 0, failures.join('; '));
+    });
+
+    it('API2: an access token is not a refresh token', async () => {
+      const response = await stack.request({
+        method: 'POST',
+        path: '/auth/refresh',
+        headers: bearer(alice.accessToken),
+      });
+      check('API2', 'POST /auth/refresh with an access token is 401', response.status === 401);
+    });
+
+    it('API2: logout ends the session at once: its access and refresh tokens are refused', async () => {
+      const session = await stack.newUser('leaving');
+      const logout = await stack.request({
+        method: 'POST',
+        path: '/auth/logout',
+        headers: bearer(session.accessToken),
+      });
+      const access = await stack.request({ method: 'GET', path: '/orders', headers: bearer(session.accessToken) });
+      const refresh = await stack.request({
+        method: 'POST',
+        path: '/auth/refresh',
+        headers: bearer(session.refreshToken),
+      });
+      check(
+        'API2',
+        'after logout: 204, then 401 and 401',
+        logout.status === 204 && access.status === 401 && refresh.status === 401,
+        `${logout.status}/${access.status}/${refresh.status}`,
+      );
+    });
+
+    it('API2: a rotated-away refresh token is treated as theft: the whole session is revoked', async () => {
+      const victim = await stack.newUser('victim');
+      const rotated = await stack.request({
+        method: 'POST',
+        path: '/auth/refresh',
+        headers: bearer(victim.refreshToken),
+      });
+      const fresh = rotated.json as { accessToken: string; refreshToken: string };
+      const reuse = await stack.request({
+        method: 'POST',
+        path: '/auth/refresh',
+        headers: bearer(victim.refreshToken),
+      });
+      await sleep(1200); // the gateway's token cache (TOKEN_CACHE_TTL_MS) is 1 s
+      const newAccess = await stack.request({ method: 'GET', path: '/orders', headers: bearer(fresh.accessToken) });
+      const newRefresh = await stack.request({
+        method: 'POST',
+        path: '/auth/refresh',
+        headers: bearer(fresh.refreshToken),
+      });
+      check(
+        'API2',
+        'reuse is 401 and the new tokens die with the session',
+        rotated.status === 200 && reuse.status === 401 && newAccess.status === 401 && newRefresh.status === 401,
+        `${rotated.status}/${reuse.status}/${newAccess.status}/${newRefresh.status}`,
+      );
+    });
+
+    it('API2: unknown user and wrong password get the same answer', async () => {
+      const unknown = await stack.login('nobody_at_all', 'Some-pass-1');
+      const wrong = await stack.login(alice.username, 'Some-pass-1');
+      const same =
+        unknown.status === 401 &&
+        wrong.status === 401 &&
+        problemType(unknown) === problemType(wrong) &&
+        (unknown.json as { detail: string }).detail === (wrong.json as { detail: string }).detail;
+      check('API2', 'same status, type and detail', same, `${unknown.text} | ${wrong.text}`);
+    });
+
+    it('API2: passwords longer than 72 bytes (bcrypt’s limit) are refused, counted in bytes', async () => {
+      const response = await stack.register('longpass_user', `Aa1${'가'.repeat(24)}`); // 3 + 72 bytes, 27 characters
+      check('API2', 'a 75-byte password is 400', response.status === 400, `${response.status}`);
+    });
+  });
+
+  describe('API3:2023 Broken Object Property Level Authorization', () => {
+    it('API3: userId, status, price, totalPrice, role and other server-owned fields in a create body are 400', async () => {
+      const failures: string[] = [];
+      for (const [field, value] of Object.entries({
+        userId: bobOrder.userId,
+        status: 'SHIPPED',
+        price: '1.00',
+        pricePerGram: '1.00',
+        totalPrice: '0.01',
+        role: 'ADMIN',
+        id: bobOrder.id,
+        currency: 'USD',
+        createdAt: '2000-01-01T00:00:00.000Z',
+      })) {
+        const response = await stack.request({
+          method: 'POST',
+          path: '/orders/purchase',
+          headers: bearer(alice.accessToken),
+          body: { ...orderBody(), [field]: value },
+        });
+        if (response.status !== 400) failures.push(`${field}: ${response.status}`);
+      }
+      check('API3', 'every server-owned field rejected', failures.length === 0, failures.join(', '));
+    });
+
+    it('API3: role in a registration, extra fields in a status change and in prices are 400', async () => {
+      const register = await stack.request({
+        method: 'POST',
+        path: '/auth/register',
+        body: { username: 'wants_admin', password: 'Wants-admin-1', role: 'ADMIN' },
+      });
+      const patch = await stack.request({
+        method: 'PATCH',
+        path: `/orders/${aliceOrder.id}/status`,
+        headers: bearer(alice.accessToken),
+        body: { status: 'ORDER_COMPLETED', userId: bobOrder.userId },
+      });
+      const prices = await stack.request({
+        method: 'PUT',
+        path: '/products/GOLD_999/prices',
+        headers: bearer(admin.accessToken),
+        body: { purchasePricePerGram: '1.00', salePricePerGram: '1.00', currency: 'USD' },
+      });
+      check(
+        'API3',
+        'all three 400',
+        register.status === 400 && patch.status === 400 && prices.status === 400,
+        `${register.status}/${patch.status}/${prices.status}`,
+      );
+    });
+
+    it('API3: answers expose only the contract’s properties (no hashes, no internal columns)', async () => {
+      const document = parse(readFileSync(path.join(repoRoot, 'openapi.yaml'), 'utf8')) as {
+        components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+      };
+      const orderKeys = Object.keys(document.components.schemas.Order.properties).sort();
+      const read = (await getOrder(stack, alice.accessToken, aliceOrder.id)).json as Record<string, unknown>;
+      const login = await stack.login(alice.username, alice.password);
+      const tokenKeys = Object.keys(login.json as object).sort();
+      check(
+        'API3',
+        'order and token answers carry exactly the documented properties',
+        JSON.stringify(Object.keys(read).sort()) === JSON.stringify(orderKeys) &&
+          JSON.stringify(tokenKeys) === JSON.stringify(['accessToken', 'expiresIn', 'refreshToken', 'tokenType']),
+        `${Object.keys(read).join(',')}`,
+      );
+    });
+  });
+
+  describe('API4:2023 Unrestricted Resource Consumption', () => {
+    it('API4: bodies over 16 KiB are 413 before anything else', async () => {
+      const response = await stack.request({
+        method: 'POST',
+        path: '/orders/purchase',
+        headers: bearer(alice.accessToken),
+        body: { ...orderBody(), deliveryAddress: 'x'.repeat(17 * 1024) },
+      });
+      check(
+        'API4',
+        '17 KiB body is 413 problem details',
+        response.status === 413 && problemType(response) === 'payload-too-large',
+        `${response.status}`,
+      );
+    });
+
+    it('API4: page size is capped at 100 and offsets at 1,000,000', async () => {
+      const statuses = await Promise.all(
+        ['limit=101', 'limit=0', 'limit=100000', 'offset=1000001', 'limit=100'].map(
+          async (q) =>
+            (await stack.request({ method: 'GET', path: `/orders?${q}`, headers: bearer(alice.accessToken) })).status,
+        ),
+      );
+      check(
+        'API4',
+        'limit 101, 0, 100000 and offset 1000001 are 400; limit 100 is 200',
+        JSON.stringify(statuses) === JSON.stringify([400, 400, 400, 400, 200]),
+        JSON.stringify(statuses),
+      );
+    });
+
+    it('API4: headers over the server limit are refused without a 5xx', async () => {
+      const response = await rawRequest(
+        stack.apiPort,
+        Buffer.from(`GET /products HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`),
+      );
+      check(
+        'API4',
+        'a 40 KB header is refused with problem details (400)',
+        response.status === 400 && problemType(response) === 'invalid-request',
+        `${response.status}`,
+      );
+    });
+
+    it('API4: repeated wrong passwords lock the account (429 with Retry-After), even for the right password', async () => {
+      const target = await stack.newUser('target');
+      const statuses: number[] = [];
+      for (let i = 0; i < stack.loginMaxFailures; i++)
+        statuses.push((await stack.login(target.username, 'Wrong-pass-9')).status);
+      const right = await stack.login(target.username, target.password);
+      check(
+        'API4',
+        `${stack.loginMaxFailures} failures, then 429 with Retry-After`,
+        statuses.every((s) => s === 401) && right.status === 429 && Number(right.headers['retry-after']) > 0,
+        `${statuses.join(',')} then ${right.status}`,
+      );
+    });
+  });
+
+  describe('API5:2023 Broken Function Level Authorization', () => {
+    it('API5: a USER cannot set prices (403), an ADMIN can', async () => {
+      const body = { purchasePricePerGram: '100000.00', salePricePerGram: '95000.00' };
+      const user = await stack.request({
+        method: 'PUT',
+        path: '/products/GOLD_999/prices',
+        headers: bearer(alice.accessToken),
+        body,
+      });
+      const products = (await stack.request({ method: 'GET', path: '/products' })).json as {
+        data: Array<{ productType: string; purchasePricePerGram: string }>;
+      };
+      const adminPut = await stack.request({
+        method: 'PUT',
+        path: '/products/GOLD_999/prices',
+        headers: bearer(admin.accessToken),
+        body,
+      });
+      check(
+        'API5',
+        'USER 403 (prices unchanged), ADMIN 200',
+        user.status === 403 && adminPut.status === 200 && products.data.length > 0,
+        `${user.status}/${adminPut.status}`,
+      );
+    });
+
+    it('API5: a USER cannot make staff transitions on their own order (403); an ADMIN can', async () => {
+      const order = await placeOrder(stack, alice.accessToken);
+      const confirm = await changeStatus(stack, alice.accessToken, order.id, 'ORDER_COMPLETED');
+      const paid = await changeStatus(stack, alice.accessToken, order.id, 'PAYMENT_RECEIVED');
+      const shipped = await changeStatus(stack, alice.accessToken, order.id, 'SHIPPED');
+      const adminPaid = await changeStatus(stack, admin.accessToken, order.id, 'PAYMENT_RECEIVED');
+      check(
+        'API5',
+        'USER: ORDER_COMPLETED 200, PAYMENT_RECEIVED 403, SHIPPED 403; ADMIN: PAYMENT_RECEIVED 200',
+        confirm.status === 200 && paid.status === 403 && shipped.status === 403 && adminPaid.status === 200,
+        `${confirm.status}/${paid.status}/${shipped.status}/${adminPaid.status}`,
+      );
+    });
+  });
+
+  describe('API6:2023 Unrestricted Access to Sensitive Business Flows', () => {
+    it('API6: an idempotency key replays only for the same user, route and body', async () => {
+      const key = `checkout-${Date.now()}`;
+      const first = await createOrder(stack, alice.accessToken, { key });
+      const replay = await createOrder(stack, alice.accessToken, { key, body: { ...orderBody(), quantity: 10.5 } });
+      const otherBody = await createOrder(stack, alice.accessToken, { key, body: orderBody({ quantity: '11.00' }) });
+      const otherRoute = await createOrder(stack, alice.accessToken, { key, kind: 'sale' });
+      const otherUser = await createOrder(stack, bob.accessToken, { key });
+      const firstId = (first.json as Order).id;
+      check(
+        'API6',
+        'replay 201 same order; other body or route 422; another user with the same key gets an order of their own',
+        first.status === 201 &&
+          replay.status === 201 &&
+          (replay.json as Order).id === firstId &&
+          otherBody.status === 422 &&
+          otherRoute.status === 422 &&
+          otherUser.status === 201 &&
+          (otherUser.json as Order).id !== firstId &&
+          (otherUser.json as Order).userId === bobOrder.userId,
+        `${first.status}/${replay.status}/${otherBody.status}/${otherRoute.status}/${otherUser.status}`,
+      );
+    });
+
+    it('API6: prices are snapshots: a later price change never alters an existing order', async () => {
+      const before = (await getOrder(stack, alice.accessToken, aliceOrder.id)).json as Order;
+      await stack.request({
+        method: 'PUT',
+        path: `/products/${String(aliceOrder.productType)}/prices`,
+        headers: bearer(admin.accessToken),
+        body: { purchasePricePerGram: '1.00', salePricePerGram: '1.00' },
+      });
+      const after = (await getOrder(stack, alice.accessToken, aliceOrder.id)).json as Order;
+      check(
+        'API6',
+        'pricePerGram and totalPrice unchanged',
+        before.pricePerGram === after.pricePerGram && before.totalPrice === after.totalPrice,
+      );
+    });
+  });
+
+  describe('API7:2023 Server Side Request Forgery', () => {
+    it('API7: no input names a URL the gateway fetches; absolute-form targets and foreign Host headers are not proxied', async () => {
+      const absolute = await rawRequest(
+        stack.apiPort,
+        Buffer.from(
+          'GET http://169.254.169.254/latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\nConnection: close\r\n\r\n',
+        ),
+      );
+      const host = await stack.request({ method: 'GET', path: '/products', headers: { host: '169.254.169.254' } });
+      check(
+        'API7',
+        'absolute-form target is a 4xx of our own; a foreign Host header changes nothing',
+        absolute.status >= 400 && absolute.status < 500 && host.status === 200,
+        `${absolute.status}/${host.status}`,
+      );
+    });
+  });
+
+  describe('API8:2023 Security Misconfiguration', () => {
+    it('API8: responses carry hardening headers and no X-Powered-By', async () => {
+      const response = await stack.request({ method: 'GET', path: '/products' });
+      const h = response.headers;
+      check(
+        'API8',
+        'nosniff, no X-Powered-By, a request id, no caching of API answers',
+        h['x-content-type-options'] === 'nosniff' &&
+          h['x-powered-by'] === undefined &&
+          typeof h['x-request-id'] === 'string',
+        JSON.stringify(h),
+      );
+    });
+
+    it('API8: CORS is not permissive: no wildcard, no reflected foreign origin', async () => {
+      const preflight = await stack.request({
+        method: 'OPTIONS',
+        path: '/orders',
+        headers: {
+          origin: 'https://evil.example',
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization',
+        },
+      });
+      const simple = await stack.request({
+        method: 'GET',
+        path: '/products',
+        headers: { origin: 'https://evil.example' },
+      });
+      const allowed = [preflight.headers['access-control-allow-origin'], simple.headers['access-control-allow-origin']];
+      check(
+        'API8',
+        'Access-Control-Allow-Origin is neither * nor the foreign origin',
+        allowed.every((value) => value === undefined || (value !== '*' && value !== 'https://evil.example')) &&
+          preflight.status < 500,
+        JSON.stringify(allowed),
+      );
+    });
+
+    it('API8: unknown routes, wrong methods, TRACE and broken JSON answer problem details without internals', async () => {
+      const answers = [
+        await stack.request({ method: 'GET', path: '/admin' }),
+        await stack.request({ method: 'DELETE', path: '/products' }),
+        await stack.request({ method: 'TRACE', path: '/orders' }),
+        await stack.request({
+          method: 'POST',
+          path: '/auth/login',
+          headers: { 'content-type': 'application/json' },
+          body: '{"username": ',
+        }),
+      ];
+      const bad = answers.filter(
+        (r) =>
+          r.status < 400 ||
+          r.status >= 500 ||
+          !String(r.headers['content-type']).startsWith('application/problem+json') ||
+          /at |\.js|node_modules|SyntaxError/.test(r.text),
+      );
+      check(
+        'API8',
+        '404 / 405 / 405 / 400, all problem+json and clean',
+        bad.length === 0,
+        answers.map((r) => `${r.status} ${r.text.slice(0, 80)}`).join(' | '),
+      );
+    });
+  });
+
+  describe('API9:2023 Improper Inventory Management', () => {
+    it('API9: /openapi.json is the contract in force, and every documented operation is served', async () => {
+      const served = (await stack.request({ method: 'GET', path: '/openapi.json' })).json;
+      const contract = parse(readFileSync(path.join(repoRoot, 'openapi.yaml'), 'utf8')) as unknown;
+      const missing: string[] = [];
+      for (const operation of loadSpecOperations()) {
+        const target = fillPath(operation.path, { orderId: aliceOrder.id, productType: 'GOLD_999' });
+        const response = await stack.request({
+          method: operation.method,
+          path: target,
+          headers: {},
+          body: operation.body ? {} : undefined,
+        });
+        // Without credentials a protected operation must say 401; a public one must not be a missing route.
+        const ok =
+          operation.security === 'none' ? response.status !== 404 && response.status !== 405 : response.status === 401;
+        if (!ok) missing.push(`${operation.method} ${operation.path}: ${response.status}`);
+      }
+      check(
+        'API9',
+        '/openapi.json equals openapi.yaml; every operation answers',
+        JSON.stringify(served) === JSON.stringify(contract) && missing.length === 0,
+        missing.join('; '),
+      );
+    });
+
+    it('API9: routes outside the contract are not served', async () => {
+      const probes = [
+        '/admin',
+        '/debug',
+        '/api/orders',
+        '/v1/orders',
+        '/graphql',
+        '/.env',
+        '/.git/config',
+        '/swagger.json',
+        '/actuator/health',
+        '/orders/export',
+        '/users',
+      ];
+      const served = [];
+      for (const probe of probes) {
+        const response = await stack.request({ method: 'GET', path: probe, headers: bearer(admin.accessToken) });
+        if (response.status !== 404) served.push(`${probe}: ${response.status}`);
+      }
+      check('API9', 'all undocumented paths are 404', served.length === 0, served.join(', '));
+    });
+  });
+
+  describe('API10:2023 Unsafe Consumption of APIs', () => {
+    it('API10: a hung auth service is not trusted: protected requests are 503 within the deadline, never 401', async () => {
+      stack.auth.signal('SIGSTOP');
+      try {
+        await sleep(1200); // past the token cache
+        const started = performance.now();
+        const response = await stack.request({
+          method: 'GET',
+          path: '/orders',
+          headers: bearer(alice.accessToken),
+          timeoutMs: 10_000,
+        });
+        const elapsed = performance.now() - started;
+        section.figure(
+          'API10: protected request while the auth service hangs',
+          `${response.status} after ${elapsed.toFixed(0)} ms`,
+        );
+        check(
+          'API10',
+          '503 auth-service-unavailable with Retry-After within 2.5 s',
+          response.status === 503 &&
+            problemType(response) === 'auth-service-unavailable' &&
+            Number(response.headers['retry-after']) > 0 &&
+            elapsed < 2500,
+          `${response.status} in ${elapsed.toFixed(0)} ms`,
+        );
+      } finally {
+        stack.auth.signal('SIGCONT');
+      }
+      const back = await stack.request({ method: 'GET', path: '/orders', headers: bearer(alice.accessToken) });
+      check('API10', 'answers 200 again once the auth service resumes', back.status === 200, `${back.status}`);
+    });
+  });
+});
