@@ -41,10 +41,10 @@ describeEachDatabase('auth-service operations', (database) => {
     expect(await healthStatus(server.handle.address, authServiceName)).to.equal('SERVING');
   });
 
-  it('lists aletheia.auth.v1.AuthService over server reflection and serves its descriptor', async () => {
+  it('lists aletheia.auth.v1.AuthService (and the health service) over server reflection and serves its descriptor', async () => {
     const listed = await reflect(server.handle.address, { list_services: '' });
     const names = listed.list_services_response?.service.map((service) => service.name);
-    expect(names).to.include(authServiceName);
+    expect(names).to.include.members([authServiceName, 'grpc.health.v1.Health']);
     const file = await reflect(server.handle.address, { file_containing_symbol: authServiceName });
     expect(file.error_response).to.equal(undefined);
     const descriptors = file.file_descriptor_response?.file_descriptor_proto ?? [];

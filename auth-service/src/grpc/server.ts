@@ -1,7 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
 import type { AuthServiceHandlers } from '../../../common/src/proto';
-import { loadAuthPackageDefinition, loadAuthService } from '../../../common/src/proto';
+import { loadAuthPackageDefinition, loadAuthService, protoLoaderOptions } from '../../../common/src/proto';
 import type { DatabaseHealth } from './database-health';
 
 /** A server with AuthService, the standard health service and server reflection. */
@@ -10,7 +12,9 @@ export function createGrpcServer(handlers: AuthServiceHandlers, health: Database
   const server = new grpc.Server();
   server.addService(loadAuthService(packageDefinition).service, handlers);
   health.implementation.addToServer(server);
-  new ReflectionService(packageDefinition).addToServer(server);
+  // Reflection describes the health service too, so `grpcurl list` shows everything served.
+  const healthDefinition = protoLoader.loadSync(healthProtoPath, protoLoaderOptions);
+  new ReflectionService({ ...packageDefinition, ...healthDefinition }).addToServer(server);
   return server;
 }
 
