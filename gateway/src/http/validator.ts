@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { Contract } from './contract';
 import type { OperationHandlers, OperationId } from './operations';
+import { ProblemError } from './problem';
 
 /**
  * `decimal-2`: a finite JSON number with at most two decimal places, written without an
@@ -23,25 +24,46 @@ export function contractValidator(
   handlers: OperationHandlers,
   options: { validateResponses: boolean },
 ): RequestHandler[] {
-  return OpenApiValidator.middleware({
-    apiSpec: contract.document as never,
-    validateApiSpec: true,
-    validateRequests: { allErrors: true, allowUnknownQueryParameters: false },
-    validateResponses: options.validateResponses ? { allErrors: true } : false,
-    validateSecurity: false,
-    validateFormats: true,
-    ajvFormats: { mode: 'full' },
-    formats: { 'decimal-2': { type: 'number', validate: isDecimal2 } },
-    fileUploader: false,
-    operationHandlers: {
-      basePath: '',
-      resolver: (_basePath, route, apiDoc) => {
-        const template = route.openApiRoute.substring(route.basePath.length);
-        const operation = apiDoc.paths?.[template]?.[route.method.toLowerCase() as 'get'];
-        const handler = operation?.operationId ? handlers[operation.operationId as OperationId] : undefined;
-        if (!handler) throw new Error(`no handler for ${route.method} ${template}`);
-        return handler;
+  return [
+    rejectBracketQueryKeys,
+    ...(OpenApiValidator.middleware({
+      apiSpec: contract.document as never,
+      validateApiSpec: true,
+      validateRequests: { allErrors: true, allowUnknownQueryParameters: false },
+      validateResponses: options.validateResponses ? { allErrors: true } : false,
+      validateSecurity: false,
+      validateFormats: true,
+      ajvFormats: { mode: 'full' },
+      formats: { 'decimal-2': { type: 'number', validate: isDecimal2 } },
+      fileUploader: false,
+      operationHandlers: {
+        basePath: '',
+        resolver: (_basePath, route, apiDoc) => {
+          const template = route.openApiRoute.substring(route.basePath.length);
+          const operation = apiDoc.paths?.[template]?.[route.method.toLowerCase() as 'get'];
+          const handler = operation?.operationId ? handlers[operation.operationId as OperationId] : undefined;
+          if (!handler) throw new Error(`no handler for ${route.method} ${template}`);
+          return handler;
+        },
       },
-    },
-  }) as unknown as RequestHandler[];
+    }) as unknown as RequestHandler[]),
+  ];
 }
+
+/**
+ * express-openapi-validator passes over some query keys written with brackets (`[=1`,
+ * `a%3Db%5B=1`) when it looks for unknown parameters, so they were silently ignored.
+ * The contract has no bracket-style parameters: any such key is an unknown one.
+ */
+const rejectBracketQueryKeys: RequestHandler = (req, _res, next) => {
+  const key = Object.keys(req.query ?? {}).find((name) => /[[\]]/.test(name));
+  if (key === undefined) {
+    next();
+    return;
+  }
+  next(
+    new ProblemError('invalid-request', 'The request does not match the contract.', {
+      errors: [{ path: `/query/${key}`, message: 'is not a parameter of this operation' }],
+    }),
+  );
+};
