@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { Contract } from './contract';
 import type { OperationHandlers, OperationId } from './operations';
+import { cacheRoutePatterns } from './route-pattern-cache';
 import { ProblemError } from './problem';
 
 /**
@@ -24,6 +25,7 @@ export function contractValidator(
   handlers: OperationHandlers,
   options: { validateResponses: boolean },
 ): RequestHandler[] {
+  cacheRoutePatterns();
   return [
     rejectBracketQueryKeys,
     ...(OpenApiValidator.middleware({
