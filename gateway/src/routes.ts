@@ -7,7 +7,7 @@ import { operationsHandlers } from './health/handlers';
 import type { GatewayMetrics } from './health/metrics';
 import type { Contract } from './http/contract';
 import type { OperationIndex } from './http/operation-index';
-import type { OperationHandlers } from './http/operations';
+import type { OperationHandlers, OperationId } from './http/operations';
 import { orderHandlers } from './orders/handlers';
 import { productHandlers } from './products/handlers';
 
@@ -35,16 +35,14 @@ export function routeHandlers(deps: RouteDeps, operations: OperationIndex): Oper
   ];
   const handlers: OperationHandlers = {};
   for (const contribution of contributions) {
-    for (const [operationId, handler] of Object.entries(contribution) as Array<
-      [keyof OperationHandlers, OperationHandlers[keyof OperationHandlers]]
-    >) {
+    for (const operationId of Object.keys(contribution) as OperationId[]) {
       if (handlers[operationId]) throw new Error(`two handlers for operation ${operationId}`);
-      handlers[operationId] = handler;
+      handlers[operationId] = contribution[operationId];
     }
   }
   const contractIds = new Set(operations.all().map((operation) => operation.operationId));
   const missing = [...contractIds].filter((id) => !handlers[id]);
-  const unknown = Object.keys(handlers).filter((id) => !contractIds.has(id as keyof OperationHandlers));
+  const unknown = (Object.keys(handlers) as OperationId[]).filter((id) => !contractIds.has(id));
   if (missing.length > 0) throw new Error(`operations without a handler: ${missing.join(', ')}`);
   if (unknown.length > 0) throw new Error(`handlers for operations not in openapi.yaml: ${unknown.join(', ')}`);
   return handlers;
