@@ -99,7 +99,8 @@ describe('Scenario 2: database failure through the fault proxy', function () {
     const logical: LogicalOrder[] = [];
     const creators = clients.map(async (client, i) => {
       let n = 0;
-      while (creating) {
+      // Bounded: at most 150 logical orders per client, whatever the speed of the system.
+      while (creating && n < 150) {
         n += 1;
         const quantity = `${1 + ((n * 7 + i) % 50)}.${String((n * 13) % 100).padStart(2, '0')}`;
         logical.push(

@@ -43,7 +43,8 @@ export class ReportSection {
 
   /** Records an invariant and returns whether it held, so the test can assert on it. */
   invariant(name: string, held: boolean, detail?: string): boolean {
-    this.invariants.push({ name, held, detail });
+    const short = detail && detail.length > 400 ? `${detail.slice(0, 400)}…` : detail;
+    this.invariants.push({ name, held, detail: short });
     return held;
   }
 
