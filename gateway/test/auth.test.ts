@@ -188,6 +188,21 @@ describeEachDatabase('gateway auth routes', (database) => {
       );
     });
 
+    it('validates a new token once however many requests carry it at the same time', async () => {
+      const validations = async () => {
+        const metrics = (await system.request().get('/metrics')).text;
+        const line = /^grpc_client_call_duration_seconds_count\{method="ValidateToken",code="OK"\} (\d+)/m.exec(
+          metrics,
+        );
+        return Number(line?.[1] ?? 0);
+      };
+      const account = await system.registerAndLogin();
+      const before = await validations();
+      const answers = await Promise.all(Array.from({ length: 10 }, () => listOrders(account.accessToken)));
+      expect(answers.map((res) => res.status)).to.deep.equal(Array(10).fill(200));
+      expect((await validations()) - before).to.equal(1);
+    });
+
     it('leaves the user’s other sessions alone', async () => {
       const first = await system.registerAndLogin();
       const second = await system

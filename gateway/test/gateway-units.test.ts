@@ -64,8 +64,8 @@ describe('token validation cache', () => {
 
   it('keeps an entry for the TTL and never past the token expiry', () => {
     const cache = new TokenCache(1000, 10, clock);
-    cache.set('a', principal('s1'), now + 60_000);
-    cache.set('b', principal('s2'), now + 300);
+    cache.set('a', principal('s1'), now + 60_000, now);
+    cache.set('b', principal('s2'), now + 300, now);
     now += 299;
     expect(cache.get('a')).to.deep.equal(principal('s1'));
     expect(cache.get('b')).to.deep.equal(principal('s2'));
@@ -77,26 +77,38 @@ describe('token validation cache', () => {
 
   it('is disabled by a TTL of 0 and ignores tokens already expired', () => {
     const disabled = new TokenCache(0, 10, clock);
-    disabled.set('a', principal('s1'), now + 60_000);
+    disabled.set('a', principal('s1'), now + 60_000, now);
     expect(disabled.size).to.equal(0);
     const cache = new TokenCache(1000, 10, clock);
-    cache.set('a', principal('s1'), now - 1);
+    cache.set('a', principal('s1'), now - 1, now);
     expect(cache.size).to.equal(0);
   });
 
   it('forgets every token of a session at once', () => {
     const cache = new TokenCache(1000, 10, clock);
-    cache.set('a', principal('s1'), now + 60_000);
-    cache.set('b', principal('s1'), now + 60_000);
-    cache.set('c', principal('s2'), now + 60_000);
+    cache.set('a', principal('s1'), now + 60_000, now);
+    cache.set('b', principal('s1'), now + 60_000, now);
+    cache.set('c', principal('s2'), now + 60_000, now);
     cache.forgetSession('s1');
     expect([cache.get('a'), cache.get('b')]).to.deep.equal([undefined, undefined]);
     expect(cache.get('c')).to.deep.equal(principal('s2'));
   });
 
+  it('does not store a validation that started before its session was ended here', () => {
+    const cache = new TokenCache(1000, 10, clock);
+    const startedAt = now;
+    now += 5;
+    cache.forgetSession('s1');
+    cache.set('a', principal('s1'), now + 60_000, startedAt);
+    expect(cache.get('a')).to.equal(undefined);
+    now += 5;
+    cache.set('a', principal('s1'), now + 60_000, now);
+    expect(cache.get('a')).to.deep.equal(principal('s1'));
+  });
+
   it('stays within its size bound, dropping the oldest entries first', () => {
     const cache = new TokenCache(1000, 3, clock);
-    for (const key of ['a', 'b', 'c', 'd']) cache.set(key, principal(key), now + 60_000);
+    for (const key of ['a', 'b', 'c', 'd']) cache.set(key, principal(key), now + 60_000, now);
     expect(cache.size).to.equal(3);
     expect(cache.get('a')).to.equal(undefined);
     expect(cache.get('d')).to.deep.equal(principal('d'));

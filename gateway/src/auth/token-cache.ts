@@ -16,11 +16,15 @@ interface Entry {
  */
 export class TokenCache {
   private readonly entries = new Map<string, Entry>();
+  /** Sessions ended through this gateway, by when: validations started before then are not stored. */
+  private readonly forgotten = new Map<string, number>();
 
   constructor(
     readonly ttlMs: number,
     private readonly maxEntries = 10_000,
-    private readonly now: () => number = Date.now,
+    readonly now: () => number = Date.now,
+    /** Longer than any validation call can take (its deadline). */
+    private readonly forgetHorizonMs = 60_000,
   ) {}
 
   get(key: string): Principal | undefined {
@@ -33,9 +37,14 @@ export class TokenCache {
     return entry.principal;
   }
 
-  /** Remembers a validation until the TTL passes or the token expires, whichever is first. */
-  set(key: string, principal: Principal, tokenExpiresAtMs: number): void {
+  /**
+   * Remembers a validation until the TTL passes or the token expires, whichever is
+   * first, unless its session was ended after the validation started (the auth service
+   * may have answered just before the logout).
+   */
+  set(key: string, principal: Principal, tokenExpiresAtMs: number, validationStartedAt: number): void {
     if (this.ttlMs === 0) return;
+    if ((this.forgotten.get(principal.sessionId) ?? -Infinity) >= validationStartedAt) return;
     const expiresAt = Math.min(this.now() + this.ttlMs, tokenExpiresAtMs);
     if (expiresAt <= this.now()) return;
     this.entries.delete(key);
@@ -47,6 +56,14 @@ export class TokenCache {
   forgetSession(sessionId: string): void {
     for (const [key, entry] of this.entries) {
       if (entry.principal.sessionId === sessionId) this.entries.delete(key);
+    }
+    const now = this.now();
+    this.forgotten.delete(sessionId);
+    this.forgotten.set(sessionId, now);
+    // Oldest first: drop what no validation still in flight can predate.
+    for (const [session, at] of this.forgotten) {
+      if (at > now - this.forgetHorizonMs) break;
+      this.forgotten.delete(session);
     }
   }
 

@@ -10,8 +10,13 @@ function cacheKey(token: string): string {
   return createHash('sha256').update(token).digest('base64');
 }
 
-/** Answers "who holds this access token?" from the cache, else from the auth service. */
+/**
+ * Answers "who holds this access token?" from the cache, else from the auth service.
+ * Concurrent requests with the same uncached token share one call.
+ */
 export class TokenValidator {
+  private readonly inFlight = new Map<string, Promise<Principal>>();
+
   constructor(
     private readonly auth: AuthClient,
     private readonly cache: TokenCache,
@@ -20,15 +25,27 @@ export class TokenValidator {
   /** Synchronous on a cache hit, so most requests pay no promise or round trip. */
   validate(token: string, requestId: string): Principal | Promise<Principal> {
     const key = cacheKey(token);
-    return this.cache.get(key) ?? this.validateRemotely(key, token, requestId);
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.validateRemotely(key, token, requestId).finally(() => {
+        if (this.inFlight.get(key) === pending) this.inFlight.delete(key);
+      });
+      this.inFlight.set(key, pending);
+    }
+    return pending;
   }
 
   /** The session has ended through this gateway: none of its tokens may be reused from memory. */
   forgetSession(principal: Principal): void {
     this.cache.forgetSession(principal.sessionId);
+    // A call already under way may have been answered before the logout: later requests must not join it.
+    this.inFlight.clear();
   }
 
   private async validateRemotely(key: string, token: string, requestId: string): Promise<Principal> {
+    const startedAt = this.cache.now();
     const answer = await this.auth.validateToken(token, requestId);
     if (!roles.has(answer.role)) {
       throw new ProblemError('internal-error', 'The request could not be completed.', {
@@ -41,7 +58,7 @@ export class TokenValidator {
       role: answer.role as Role,
       sessionId: answer.sessionId,
     };
-    this.cache.set(key, principal, Number(answer.expiresAt) * 1000);
+    this.cache.set(key, principal, Number(answer.expiresAt) * 1000, startedAt);
     return principal;
   }
 }
