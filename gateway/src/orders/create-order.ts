@@ -1,0 +1,150 @@
+import type { Knex } from 'knex';
+import { v7 as uuidv7 } from 'uuid';
+import { toDbTime } from '../../../common/src/db-time';
+import type { Principal } from '../auth/principal';
+import { findProduct } from '../products/repository';
+import type { OrdersDeps } from './deps';
+import { claimKey, completeClaim, releaseClaim, requestFingerprint, type Claim } from './idempotency';
+import { totalPrice, twoPlaces } from './money';
+import { presentOrder } from './presenter';
+import { findOrder, insertHistory, insertInvoice, type HistoryRow, type InvoiceRow } from './repository';
+import { isUniqueViolation } from './sql-errors';
+import type { CreateOrderBody, Order, OrderType, ProductType } from './types';
+
+export interface CreateOrderRequest {
+  actor: Principal;
+  orderType: OrderType;
+  /** Validated against the contract already. */
+  body: CreateOrderBody;
+  idempotencyKey?: string;
+}
+
+/** The request body by value: text trimmed, quantity as a fixed two-place decimal. */
+interface NormalizedOrder {
+  productType: ProductType;
+  quantity: string;
+  deliveryAddress: string;
+  recipientName: string;
+  contactNumber: string;
+  postalCode: string;
+}
+
+/** A new order number is drawn this often when one collides with an existing order. */
+const maxOrderNumberAttempts = 5;
+
+/** Another request took the idempotency key over while this one was creating the order. */
+class ClaimLost extends Error {}
+
+function normalize(body: CreateOrderBody): NormalizedOrder {
+  return {
+    productType: body.productType,
+    quantity: twoPlaces(body.quantity),
+    deliveryAddress: body.deliveryAddress.trim(),
+    recipientName: body.recipientName.trim(),
+    contactNumber: body.contactNumber.trim(),
+    postalCode: body.postalCode.trim(),
+  };
+}
+
+/**
+ * POST /orders/purchase and /orders/sale. Without a key: one transaction writes the order
+ * and its first history entry. With a key: the key is claimed first (its own short write,
+ * so concurrent requests see it in flight), then the same transaction also marks the key
+ * completed with the order; if the create fails the claim is released.
+ */
+export async function createOrder(deps: OrdersDeps, request: CreateOrderRequest): Promise<Order> {
+  const order = normalize(request.body);
+  if (request.idempotencyKey === undefined) return writeOrder(deps, request, order);
+
+  const use = {
+    userId: request.actor.userId,
+    key: request.idempotencyKey,
+    orderType: request.orderType,
+    fingerprint: requestFingerprint({ ...order }),
+  };
+  // A lost claim is rare (our lease ran out mid-create); the second look answers it.
+  for (;;) {
+    const outcome = await claimKey(deps.db, use, new Date());
+    if (outcome.kind === 'replay') {
+      const stored = await findOrder(deps.db, outcome.invoiceId);
+      if (!stored) throw new Error(`idempotency key names a missing order ${outcome.invoiceId}`);
+      return presentOrder(stored.invoice, stored.history);
+    }
+    try {
+      return await writeOrder(deps, request, order, outcome.claim);
+    } catch (error) {
+      if (error instanceof ClaimLost) continue;
+      // If this fails too (database gone), the claim lapses after its lease instead.
+      await releaseClaim(deps.db, outcome.claim).catch(() => undefined);
+      throw error;
+    }
+  }
+}
+
+async function writeOrder(
+  deps: OrdersDeps,
+  request: CreateOrderRequest,
+  order: NormalizedOrder,
+  claim?: Claim,
+): Promise<Order> {
+  const now = new Date();
+  const at = toDbTime(now);
+  const dateStamp = deps.calendar.dateStamp(now);
+  return deps.db.transaction(async (trx) => {
+    // The price as of this moment: the order keeps it whatever happens to the product later.
+    const product = await findProduct(trx, order.productType);
+    if (!product) throw new Error(`product ${order.productType} is missing: the orders database is not migrated`);
+    const pricePerGram =
+      request.orderType === 'PURCHASE' ? product.purchase_price_per_gram : product.sale_price_per_gram;
+    const invoice: InvoiceRow = {
+      id: uuidv7(),
+      order_number: deps.orderNumbers(request.orderType, dateStamp),
+      order_type: request.orderType,
+      status: 'PENDING',
+      product_type: order.productType,
+      quantity: order.quantity,
+      price_per_gram: pricePerGram,
+      total_price: totalPrice(pricePerGram, order.quantity),
+      currency: 'KRW',
+      delivery_address: order.deliveryAddress,
+      recipient_name: order.recipientName,
+      contact_number: order.contactNumber,
+      postal_code: order.postalCode,
+      user_id: request.actor.userId,
+      idempotency_key: claim?.key ?? null,
+      created_at: at,
+      updated_at: at,
+      cancelled_at: null,
+    };
+    await insertWithUniqueNumber(trx, invoice, () => deps.orderNumbers(request.orderType, dateStamp));
+    const history: HistoryRow = {
+      id: uuidv7(),
+      invoice_id: invoice.id,
+      from_status: null,
+      to_status: 'PENDING',
+      changed_by: request.actor.userId,
+      changed_at: at,
+      created_at: at,
+      updated_at: at,
+    };
+    await insertHistory(trx, history);
+    if (claim && !(await completeClaim(trx, claim, invoice.id, at))) throw new ClaimLost();
+    return presentOrder(invoice, [history]);
+  });
+}
+
+/**
+ * Inserts the order, drawing a new number if the unique index says it is taken. A failed
+ * statement leaves the transaction usable on both databases.
+ */
+async function insertWithUniqueNumber(trx: Knex.Transaction, invoice: InvoiceRow, nextNumber: () => string) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await insertInvoice(trx, invoice);
+      return;
+    } catch (error) {
+      if (attempt >= maxOrderNumberAttempts || !isUniqueViolation(error, 'order_number')) throw error;
+      invoice.order_number = nextNumber();
+    }
+  }
+}

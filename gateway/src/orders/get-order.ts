@@ -1,0 +1,21 @@
+import type { Principal } from '../auth/principal';
+import { ProblemError } from '../http/problem';
+import type { OrdersDeps } from './deps';
+import { assertMayAccess } from './order-rules';
+import { presentOrder } from './presenter';
+import { findOrder, type StoredOrder } from './repository';
+import type { Order } from './types';
+
+/** The order with this id, or 404. */
+export async function findExistingOrder(deps: OrdersDeps, orderId: string): Promise<StoredOrder> {
+  const stored = await findOrder(deps.db, orderId);
+  if (!stored) throw new ProblemError('not-found', 'No order with this id.');
+  return stored;
+}
+
+/** GET /orders/{id}: 404, then 403 when a USER asks for another user's order. */
+export async function getOrder(deps: OrdersDeps, actor: Principal, orderId: string): Promise<Order> {
+  const { invoice, history } = await findExistingOrder(deps, orderId);
+  assertMayAccess(actor, { userId: invoice.user_id, orderType: invoice.order_type, status: invoice.status });
+  return presentOrder(invoice, history);
+}

@@ -1,0 +1,60 @@
+import { toDbTime } from '../../../common/src/db-time';
+import type { Principal } from '../auth/principal';
+import type { OrdersDeps } from './deps';
+import { presentOrder } from './presenter';
+import { countOrders, findHistories, findOrderPage, type OrderFilter } from './repository';
+import type { OrderPage, OrderStatus, OrderType } from './types';
+
+/** The list query after validation (defaults applied by the validator). */
+export interface ListQuery {
+  date?: string;
+  orderType?: OrderType;
+  status?: OrderStatus;
+  limit: number;
+  offset: number;
+}
+
+/**
+ * GET /orders: a USER's own orders (keyed by user id) or, for an ADMIN, everyone's; newest
+ * first. Three queries whatever the page size: the page, the histories of its orders, and
+ * the count.
+ */
+export async function listOrders(deps: OrdersDeps, actor: Principal, query: ListQuery): Promise<OrderPage> {
+  const filter: OrderFilter = {
+    userId: actor.role === 'ADMIN' ? undefined : actor.userId,
+    orderType: query.orderType,
+    status: query.status,
+  };
+  if (query.date !== undefined) {
+    const day = deps.calendar.dayRange(query.date);
+    filter.createdFrom = toDbTime(day.start);
+    filter.createdBefore = toDbTime(day.end);
+  }
+  const [invoices, total] = await Promise.all([
+    findOrderPage(deps.db, filter, query.limit, query.offset),
+    countOrders(deps.db, filter),
+  ]);
+  const histories = await findHistories(
+    deps.db,
+    invoices.map((invoice) => invoice.id),
+  );
+  return {
+    data: invoices.map((invoice) => presentOrder(invoice, histories.get(invoice.id) ?? [])),
+    page: { limit: query.limit, offset: query.offset, total },
+    links: {
+      next: query.offset + query.limit < total ? pageLink(query, query.offset + query.limit) : null,
+      previous: query.offset > 0 ? pageLink(query, Math.max(0, query.offset - query.limit)) : null,
+    },
+  };
+}
+
+/** A relative URL of another page with the same filters. */
+function pageLink(query: ListQuery, offset: number): string {
+  const params = new URLSearchParams();
+  if (query.date !== undefined) params.set('date', query.date);
+  if (query.orderType !== undefined) params.set('orderType', query.orderType);
+  if (query.status !== undefined) params.set('status', query.status);
+  params.set('limit', String(query.limit));
+  params.set('offset', String(offset));
+  return `/orders?${params.toString()}`;
+}

@@ -1,0 +1,11 @@
+/**
+ * True when a statement broke a unique index, on MySQL (ER_DUP_ENTRY) or SQLite; with
+ * `column`, only when the message names that column or its index.
+ */
+export function isUniqueViolation(error: unknown, column?: string): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  const unique =
+    code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  return unique && (column === undefined || error.message.includes(column));
+}
