@@ -92,8 +92,8 @@ export async function findOrder(db: Knex, id: string): Promise<StoredOrder | und
   const rows = (await db('invoices as i')
     .leftJoin('invoice_status_history as h', 'h.invoice_id', 'i.id')
     .where('i.id', id)
-    .select(
-      invoiceColumns.map((column) => `i.${column}`),
+    .select([
+      ...invoiceColumns.map((column) => `i.${column}`),
       'h.id as h_id',
       'h.from_status as h_from_status',
       'h.to_status as h_to_status',
@@ -101,7 +101,7 @@ export async function findOrder(db: Knex, id: string): Promise<StoredOrder | und
       'h.changed_at as h_changed_at',
       'h.created_at as h_created_at',
       'h.updated_at as h_updated_at',
-    )
+    ])
     .orderBy([
       { column: 'h.changed_at', order: 'asc' },
       { column: 'h.id', order: 'asc' },

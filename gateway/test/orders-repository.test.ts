@@ -1,0 +1,188 @@
+import { expect } from 'chai';
+import type { Knex } from 'knex';
+import { v7 as uuidv7 } from 'uuid';
+import { createDatabase } from '../../common/src/database';
+import { migrateToLatest } from '../../common/src/migrations';
+import { ordersMigrations } from '../../common/src/migration-sets';
+import { describeEachDatabase } from '../../common/test/databases';
+import type { Principal } from '../src/auth/principal';
+import { ProblemError } from '../src/http/problem';
+import { BusinessCalendar } from '../src/orders/business-calendar';
+import { createOrder } from '../src/orders/create-order';
+import type { OrdersDeps } from '../src/orders/deps';
+import { claimKey, claimLeaseMs, completeClaim, keyRetentionMs, type KeyUse } from '../src/orders/idempotency';
+import { randomOrderNumber, type OrderNumberSource } from '../src/orders/order-number';
+import { findOrder } from '../src/orders/repository';
+import { findAllProducts, updateProductPrices } from '../src/products/repository';
+
+const body = {
+  productType: 'GOLD_999' as const,
+  quantity: '1.00',
+  deliveryAddress: '  1 Sejong-daero, Jung-gu, Seoul  ',
+  recipientName: 'Lee Jiwoo',
+  contactNumber: '02-120-0000',
+  postalCode: '04524',
+};
+
+function userPrincipal(): Principal {
+  return { userId: uuidv7(), username: 'someone', role: 'USER', sessionId: uuidv7() };
+}
+
+async function problemCode(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'none';
+  } catch (error) {
+    if (error instanceof ProblemError) return error.code;
+    throw error;
+  }
+}
+
+describeEachDatabase('orders repository and use-cases on a real database', (database) => {
+  let db: Knex;
+  let deps: OrdersDeps;
+  before(async () => {
+    db = createDatabase(await database.create());
+    await migrateToLatest(db, ordersMigrations);
+    deps = { db, calendar: new BusinessCalendar('Asia/Seoul'), orderNumbers: randomOrderNumber };
+  });
+  after(async () => {
+    await db?.destroy();
+    await database.drop();
+  });
+
+  it('migrates again without change and never lets the seed overwrite prices', async () => {
+    await updateProductPrices(db, 'GOLD_999', {
+      purchasePricePerGram: '123456.78',
+      salePricePerGram: '120000.00',
+      updatedAt: '2026-01-31 00:00:00.000',
+    });
+    expect(await migrateToLatest(db, ordersMigrations)).to.deep.equal([]);
+    const products = await findAllProducts(db);
+    expect(products.map((p) => [p.product_type, p.purchase_price_per_gram, p.currency])).to.deep.equal([
+      ['GOLD_999', '123456.78', 'KRW'],
+      ['GOLD_9999', '195000.00', 'KRW'],
+    ]);
+  });
+
+  it('stores the largest order exactly: 9999999.99 g at 99999999.99 per gram', async () => {
+    await updateProductPrices(db, 'GOLD_9999', {
+      purchasePricePerGram: '99999999.99',
+      salePricePerGram: '0.01',
+      updatedAt: '2026-01-31 00:00:00.000',
+    });
+    const actor = userPrincipal();
+    const order = await createOrder(deps, {
+      actor,
+      orderType: 'PURCHASE',
+      body: { ...body, productType: 'GOLD_9999', quantity: 9999999.99 },
+    });
+    const stored = await findOrder(db, order.id);
+    expect(stored!.invoice).to.include({
+      quantity: '9999999.99',
+      price_per_gram: '99999999.99',
+      total_price: '999999998900000.00',
+      delivery_address: '1 Sejong-daero, Jung-gu, Seoul',
+    });
+    const sale = await createOrder(deps, {
+      actor,
+      orderType: 'SALE',
+      body: { ...body, productType: 'GOLD_9999', quantity: '0.01' },
+    });
+    expect(sale).to.include({ pricePerGram: '0.01', totalPrice: '0.00' });
+  });
+
+  it('draws a new order number when one is taken (no error for the customer)', async () => {
+    const first = await createOrder(deps, { actor: userPrincipal(), orderType: 'PURCHASE', body });
+    const drawn: string[] = [];
+    const collidingTwice: OrderNumberSource = (orderType, day) => {
+      const number = drawn.length < 2 ? first.orderNumber : randomOrderNumber(orderType, day);
+      drawn.push(number);
+      return number;
+    };
+    const second = await createOrder(
+      { ...deps, orderNumbers: collidingTwice },
+      { actor: userPrincipal(), orderType: 'PURCHASE', body },
+    );
+    expect(drawn).to.have.length(3);
+    expect(second.orderNumber).to.equal(drawn[2]).and.not.equal(first.orderNumber);
+  });
+
+  it('releases the key of a create that failed, so the retry goes through', async () => {
+    const actor = userPrincipal();
+    const failing: OrderNumberSource = () => {
+      throw new Error('no number today');
+    };
+    const request = { actor, orderType: 'PURCHASE' as const, body, idempotencyKey: 'retry-after-failure' };
+    let failure: unknown;
+    await createOrder({ ...deps, orderNumbers: failing }, request).catch((error: unknown) => (failure = error));
+    expect((failure as Error).message).to.equal('no number today');
+    expect(await db('invoices').where({ user_id: actor.userId }).select('id')).to.deep.equal([]);
+    expect(await db('idempotency_keys').where({ user_id: actor.userId }).select('id')).to.deep.equal([]);
+    const order = await createOrder(deps, request);
+    expect((await createOrder(deps, request)).id).to.equal(order.id);
+  });
+
+  describe('idempotency keys', () => {
+    const use = (overrides: Partial<KeyUse> = {}): KeyUse => ({
+      userId: 'user-a',
+      key: 'k-1',
+      orderType: 'PURCHASE',
+      fingerprint: 'f'.repeat(64),
+      ...overrides,
+    });
+
+    it('answers 409 while the key is claimed and 422 for another body or route, even then', async () => {
+      const now = new Date();
+      const claimed = await claimKey(db, use({ key: 'held' }), now);
+      expect(claimed.kind).to.equal('claimed');
+      expect(await problemCode(claimKey(db, use({ key: 'held' }), now))).to.equal('idempotency-key-in-flight');
+      expect(await problemCode(claimKey(db, use({ key: 'held', fingerprint: 'e'.repeat(64) }), now))).to.equal(
+        'idempotency-key-reused',
+      );
+      expect(await problemCode(claimKey(db, use({ key: 'held', orderType: 'SALE' }), now))).to.equal(
+        'idempotency-key-reused',
+      );
+      // Keys belong to a user, and compare exactly (case included) on both databases.
+      expect((await claimKey(db, use({ key: 'held', userId: 'user-b' }), now)).kind).to.equal('claimed');
+      expect((await claimKey(db, use({ key: 'HELD' }), now)).kind).to.equal('claimed');
+    });
+
+    it('lets a new request take over a claim abandoned for longer than the lease; the old claim can no longer complete', async () => {
+      const start = new Date();
+      const abandoned = await claimKey(db, use({ key: 'abandoned' }), start);
+      const almost = new Date(start.getTime() + claimLeaseMs - 1);
+      expect(await problemCode(claimKey(db, use({ key: 'abandoned' }), almost))).to.equal('idempotency-key-in-flight');
+      const later = new Date(start.getTime() + claimLeaseMs);
+      const takeover = await claimKey(db, use({ key: 'abandoned' }), later);
+      expect(takeover.kind).to.equal('claimed');
+      if (abandoned.kind !== 'claimed' || takeover.kind !== 'claimed') throw new Error('expected claims');
+      const completedByOld = await db.transaction((trx) =>
+        completeClaim(trx, abandoned.claim, uuidv7(), '2026-01-31 00:00:00.000'),
+      );
+      expect(completedByOld).to.equal(false);
+      const completedByNew = await db.transaction((trx) =>
+        completeClaim(trx, takeover.claim, uuidv7(), '2026-01-31 00:00:00.000'),
+      );
+      expect(completedByNew).to.equal(true);
+    });
+
+    it('replays a completed key for 24 hours, then treats it as new', async () => {
+      const start = new Date();
+      const first = await claimKey(db, use({ key: 'daily' }), start);
+      if (first.kind !== 'claimed') throw new Error('expected a claim');
+      const invoiceId = uuidv7();
+      await db.transaction((trx) => completeClaim(trx, first.claim, invoiceId, '2026-01-31 00:00:00.000'));
+      const dayLater = (ms: number) => new Date(start.getTime() + ms);
+      expect(await claimKey(db, use({ key: 'daily' }), dayLater(keyRetentionMs - 1))).to.deep.equal({
+        kind: 'replay',
+        invoiceId,
+      });
+      expect(
+        await problemCode(claimKey(db, use({ key: 'daily', orderType: 'SALE' }), dayLater(keyRetentionMs - 1))),
+      ).to.equal('idempotency-key-reused');
+      const reused = await claimKey(db, use({ key: 'daily', orderType: 'SALE' }), dayLater(keyRetentionMs));
+      expect(reused.kind).to.equal('claimed');
+    });
+  });
+});
