@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Account, Api } from './api';
 import { runHttpLoad, type HttpLoadSpec } from './http-load';
 import { measure, type LoadOutcome, type Measurement } from './measure';
@@ -16,6 +17,8 @@ export interface BenchContext {
   profile: Profile;
   system: BenchSystem;
   api: Api;
+  /** A direct connection to the orders database, for seeding and checks. */
+  ordersDb: Knex;
   admin: Account;
   readUsers: ReadUser[];
   /** Measurements by scenario name. */

@@ -80,6 +80,7 @@ export function parseArgs(argv: string[]): CliOptions {
     bcryptCost: null,
     outDir: null,
   };
+  const overrides: Partial<Profile> = {};
   for (const arg of argv) {
     const [flag, value] = arg.includes('=')
       ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
@@ -87,6 +88,12 @@ export function parseArgs(argv: string[]): CliOptions {
     switch (flag) {
       case '--smoke':
         options.profile = profiles.smoke;
+        break;
+      case '--run-seconds':
+        overrides.runSeconds = positive(flag, value);
+        break;
+      case '--runs':
+        overrides.runs = positive(flag, value);
         break;
       case '--only':
         options.only = value.split(',').filter(Boolean);
@@ -111,9 +118,16 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       default:
         throw new Error(
-          `unknown argument "${arg}"\nusage: node dist/bench/run.js [--smoke] [--only=a,b] [--env=KEY=VALUE] [--cpu-prof[=dir]] [--bcrypt-cost=12] [--out=dir]`,
+          `unknown argument "${arg}"\nusage: node dist/bench/run.js [--smoke] [--only=a,b] [--env=KEY=VALUE] [--cpu-prof[=dir]] [--bcrypt-cost=12] [--runs=N] [--run-seconds=N] [--out=dir]`,
         );
     }
   }
+  options.profile = { ...options.profile, ...overrides };
   return options;
+}
+
+function positive(flag: string, value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new Error(`${flag} expects a positive integer`);
+  return number;
 }

@@ -7,6 +7,7 @@ export interface LargeTable {
   invoices: number;
   /** The user owning `largeTableUserInvoices` of them. */
   owner: Account;
+  ownerInvoices: number;
   /** A past business day of the seeded range, for the ADMIN date filter. */
   date: string;
   /** Invoices on that day. */

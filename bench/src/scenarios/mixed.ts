@@ -5,6 +5,7 @@ import { measureHttp, renewTokens, roundRobin } from '../context';
 import { runHttpLoad, type HttpRequestSpec } from '../http-load';
 import { measure } from '../measure';
 import { RssSampler } from '../proc-stats';
+import { verifyPurchases } from '../orders-data';
 import { PurchaseLedger } from './writes';
 
 type Kind = 'get' | 'list' | 'create' | 'status';
@@ -104,6 +105,7 @@ export async function mixed(ctx: BenchContext): Promise<void> {
   await renewTokens(ctx);
   const ledger = new PurchaseLedger();
   await measureHttp(ctx, 'mixed', { requests: [mixedRequest(ctx, ledger)] });
+  ctx.facts.mixedPurchaseCheck = await verifyPurchases(ctx, ledger);
 }
 
 /**
@@ -151,5 +153,6 @@ export async function memory(ctx: BenchContext): Promise<void> {
     const endMb = mean(values.slice(-window));
     growth[role] = { startMb, endMb, peakMb: Math.max(...values), growth: endMb / startMb - 1 };
   }
+  ctx.facts.memoryPurchaseCheck = await verifyPurchases(ctx, ledger);
   ctx.facts.memory = { seconds, sampleIntervalMs: intervalMs, windowSamples: window, roles: growth, series };
 }

@@ -4,6 +4,7 @@ import type { BenchContext } from '../context';
 import { ensureReadOrders } from './setup';
 import { measureHttp, renewTokens, roundRobin } from '../context';
 import type { HttpRequestSpec } from '../http-load';
+import { verifyPurchases } from '../orders-data';
 
 /** What the purchase load saw, key by key, for the check against the stored orders. */
 export class PurchaseLedger {
@@ -71,7 +72,7 @@ export function purchaseRequest(
 }
 
 /** POST /orders/purchase, then every 201 is checked against the stored orders. */
-export async function purchase(ctx: BenchContext, verify: (ledger: PurchaseLedger) => Promise<unknown>): Promise<void> {
+export async function purchase(ctx: BenchContext): Promise<void> {
   await ensureReadOrders(ctx);
   await renewTokens(ctx);
   const ledger = new PurchaseLedger();
@@ -83,12 +84,5 @@ export async function purchase(ctx: BenchContext, verify: (ledger: PurchaseLedge
       ),
     ],
   });
-  ctx.facts.purchaseCheck = await verify(ledger);
-}
-
-/** 5xx answers over the whole load, warm-up included. */
-export function serverErrors(ledger: PurchaseLedger): number {
-  let count = 0;
-  for (const statuses of ledger.failed.values()) count += statuses.filter((status) => status >= 500).length;
-  return count;
+  ctx.facts.purchaseCheck = await verifyPurchases(ctx, ledger);
 }
