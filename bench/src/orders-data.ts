@@ -1,4 +1,3 @@
-import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { toDbTime } from '../../common/src/db-time';
 import { BusinessCalendar } from '../../gateway/src/orders/business-calendar';
