@@ -28,7 +28,7 @@ export function assertMayAccess(actor: Principal, order: OrderState): void {
 export function decideStatusChange(actor: Principal, order: OrderState, requested: OrderStatus): Decision {
   assertMayAccess(actor, order);
   if (actor.role !== 'ADMIN' && requested !== 'ORDER_COMPLETED') {
-    throw new ProblemError('forbidden', 'A customer may only confirm an order (ORDER_COMPLETED).');
+    throw new ProblemError('forbidden', 'A customer may only confirm an order; staff set the other statuses.');
   }
   if (requested === 'CANCELLED') {
     throw new ProblemError('invalid-status-transition', 'Orders are cancelled with DELETE /orders/{orderId}.');
@@ -37,7 +37,7 @@ export function decideStatusChange(actor: Principal, order: OrderState, requeste
   if (!isForwardTransition(order.orderType, order.status, requested)) {
     throw new ProblemError(
       'invalid-status-transition',
-      `A ${order.orderType} order cannot go from ${order.status} to ${requested}.`,
+      'The order cannot move from its current status to the requested one.',
     );
   }
   return { kind: 'apply', to: requested };
@@ -48,7 +48,7 @@ export function decideCancel(actor: Principal, order: OrderState): Decision {
   assertMayAccess(actor, order);
   if (order.status === 'CANCELLED') return { kind: 'unchanged' };
   if (!isCancellable(order.status)) {
-    throw new ProblemError('order-not-cancellable', `An order in ${order.status} can no longer be cancelled.`);
+    throw new ProblemError('order-not-cancellable', 'The order is past the point where it can be cancelled.');
   }
   return { kind: 'apply', to: 'CANCELLED' };
 }
