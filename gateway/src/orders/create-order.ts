@@ -20,7 +20,7 @@ export interface CreateOrderRequest {
 }
 
 /** The request body by value: text trimmed, quantity as a fixed two-place decimal. */
-interface NormalizedOrder {
+export interface NormalizedOrder {
   productType: ProductType;
   quantity: string;
   deliveryAddress: string;
@@ -35,7 +35,7 @@ const maxOrderNumberAttempts = 5;
 /** Another request took the idempotency key over while this one was creating the order. */
 class ClaimLost extends Error {}
 
-function normalize(body: CreateOrderBody): NormalizedOrder {
+export function normalizeOrder(body: CreateOrderBody): NormalizedOrder {
   return {
     productType: body.productType,
     quantity: twoPlaces(body.quantity),
@@ -53,7 +53,7 @@ function normalize(body: CreateOrderBody): NormalizedOrder {
  * completed with the order; if the create fails the claim is released.
  */
 export async function createOrder(deps: OrdersDeps, request: CreateOrderRequest): Promise<Order> {
-  const order = normalize(request.body);
+  const order = normalizeOrder(request.body);
   if (request.idempotencyKey === undefined) return writeOrder(deps, request, order);
 
   const use = {
