@@ -1,6 +1,5 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import type { GatewayMetrics } from '../health/metrics';
 import type { ContractOperation, OperationIndex } from './operation-index';
 import { assignRequestId } from './request-id';
@@ -23,23 +22,38 @@ export function operationOf(locals: Record<string, unknown>): ContractOperation 
   return locals.operation as ContractOperation | undefined;
 }
 
-/** Assigns the request id and logs one line per request (tokens, cookies and passwords never appear). */
+/**
+ * Assigns the request id and logs one line per request when the answer's level is
+ * enabled (tokens, cookies and passwords never appear: only id, method and URL). At a
+ * production level (warn) a successful request costs a level check, no child logger and
+ * no serialization: pino-http built both for every request, whatever the level.
+ */
 export function requestLogging(logger: Logger): RequestHandler {
-  return pinoHttp({
-    logger,
-    genReqId: assignRequestId,
-    autoLogging: { ignore: (req) => quietPaths.has(req.url ?? '') },
-    // A 503 is an outage being reported (auth service or database), not a bug: warn.
-    customLogLevel: (_req, res, error) =>
-      error || res.statusCode === 500 ? 'error' : res.statusCode >= 500 ? 'warn' : 'info',
-    // The error handler logs the cause of a 5xx; the request line only needs the outcome.
-    customErrorObject: (_req, _res, _error, line: Record<string, unknown>) => ({ ...line, err: undefined }),
-    customErrorMessage: () => 'request failed',
-    serializers: {
-      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
-  }) as unknown as RequestHandler;
+  return (req, res, next) => {
+    req.id = assignRequestId(req, res);
+    if (quietPaths.has(req.url)) return next();
+    const started = Date.now();
+    const done = () => {
+      res.removeListener('finish', done);
+      res.removeListener('close', done);
+      // A 503 is an outage being reported (auth service or database), not a bug: warn.
+      const status = res.statusCode;
+      const level = status === 500 ? 'error' : status >= 500 ? 'warn' : 'info';
+      if (!logger.isLevelEnabled(level)) return;
+      // The error handler logs the cause of a 5xx; the request line only needs the outcome.
+      logger[level](
+        {
+          req: { id: req.id, method: req.method, url: req.url },
+          res: { statusCode: status },
+          responseTime: Date.now() - started,
+        },
+        status >= 500 ? 'request failed' : res.writableFinished ? 'request completed' : 'request aborted',
+      );
+    };
+    res.on('finish', done);
+    res.on('close', done);
+    next();
+  };
 }
 
 /** Request count and latency by route template, method and status: one observation per response. */
