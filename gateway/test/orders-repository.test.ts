@@ -14,6 +14,7 @@ import { claimKey, claimLeaseMs, completeClaim, keyRetentionMs, type KeyUse } fr
 import { randomOrderNumber, type OrderNumberSource } from '../src/orders/order-number';
 import { findOrder } from '../src/orders/repository';
 import { findAllProducts, updateProductPrices } from '../src/products/repository';
+import * as countExistingInvoices from '../../migrations/orders/20260201000410_count_existing_invoices';
 
 const body = {
   productType: 'GOLD_999' as const,
@@ -121,6 +122,24 @@ describeEachDatabase('orders repository and use-cases on a real database', (data
     expect(await db('idempotency_keys').where({ user_id: actor.userId }).select('id')).to.deep.equal([]);
     const order = await createOrder(deps, request);
     expect((await createOrder(deps, request)).id).to.equal(order.id);
+  });
+
+  it('recounts existing orders per user, type and status when the counts migration runs', async () => {
+    const actor = userPrincipal();
+    await createOrder(deps, { actor, orderType: 'PURCHASE', body });
+    await createOrder(deps, { actor, orderType: 'PURCHASE', body });
+    await createOrder(deps, { actor, orderType: 'SALE', body });
+    const mine = () =>
+      db('invoice_counts')
+        .where({ user_id: actor.userId })
+        .orderBy('order_type')
+        .select('order_type', 'status', 'total');
+    const before = await mine();
+    await db('invoice_counts').update({ total: 0 });
+    await db.transaction((trx) => countExistingInvoices.up(trx));
+    const after = await mine();
+    expect(after.map((row: { total: number | string }) => Number(row.total))).to.deep.equal([2, 1]);
+    expect(after).to.deep.equal(before);
   });
 
   describe('idempotency keys', () => {

@@ -274,4 +274,20 @@ describeEachDatabase('orders: status changes and cancelling', (database) => {
       expect(final.cancelledAt === null).to.equal(final.status !== 'CANCELLED');
     });
   });
+  it('keeps the per-user counts equal to the orders after all of the above', async () => {
+    const db = system.gateway.db;
+    const counted = (await db('invoice_counts')
+      .select('user_id', 'order_type', 'status', 'total')
+      .where('total', '>', 0)
+      .orderBy(['user_id', 'order_type', 'status'])) as Array<Record<string, string | number>>;
+    const actual = (await db('invoices')
+      .select('user_id', 'order_type', 'status')
+      .count({ total: '*' })
+      .groupBy('user_id', 'order_type', 'status')
+      .orderBy(['user_id', 'order_type', 'status'])) as Array<Record<string, string | number>>;
+    const normalize = (rows: Array<Record<string, string | number>>) =>
+      rows.map((row) => ({ ...row, total: Number(row.total) }));
+    expect(normalize(counted)).to.deep.equal(normalize(actual));
+    expect(actual.length).to.be.at.least(4);
+  });
 });

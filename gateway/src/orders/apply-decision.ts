@@ -33,19 +33,12 @@ export async function applyDecision(deps: OrdersDeps, actor: Principal, orderId:
       created_at: at,
       updated_at: at,
     };
-    const cancelledAt = decision.to === 'CANCELLED' ? at : undefined;
-    const applied = await applyStatusChange(deps.db, {
-      invoiceId: invoice.id,
-      from: invoice.status,
-      to: decision.to,
-      history: entry,
-      cancelledAt,
-    });
-    if (applied) {
-      return presentOrder(
-        { ...invoice, status: decision.to, updated_at: at, cancelled_at: cancelledAt ?? invoice.cancelled_at },
-        [...history, entry],
-      );
+    if (await applyStatusChange(deps.db, { invoice, to: decision.to, history: entry })) {
+      const cancelledAt = decision.to === 'CANCELLED' ? at : invoice.cancelled_at;
+      return presentOrder({ ...invoice, status: decision.to, updated_at: at, cancelled_at: cancelledAt }, [
+        ...history,
+        entry,
+      ]);
     }
   }
 }

@@ -1,4 +1,3 @@
-import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { toDbTime } from '../../../common/src/db-time';
 import type { Principal } from '../auth/principal';
@@ -7,8 +6,8 @@ import type { OrdersDeps } from './deps';
 import { claimKey, completeClaim, releaseClaim, requestFingerprint, type Claim } from './idempotency';
 import { totalPrice, twoPlaces } from './money';
 import { presentOrder } from './presenter';
-import { findOrder, insertHistory, insertInvoice, type HistoryRow, type InvoiceRow } from './repository';
-import { isUniqueViolation } from './sql-errors';
+import { findOrder, insertOrder, type HistoryRow, type InvoiceRow } from './repository';
+import { inTransaction } from './sql';
 import type { CreateOrderBody, Order, OrderType, ProductType } from './types';
 
 export interface CreateOrderRequest {
@@ -28,9 +27,6 @@ export interface NormalizedOrder {
   contactNumber: string;
   postalCode: string;
 }
-
-/** A new order number is drawn this often when one collides with an existing order. */
-const maxOrderNumberAttempts = 5;
 
 /** Another request took the idempotency key over while this one was creating the order. */
 class ClaimLost extends Error {}
@@ -90,7 +86,7 @@ async function writeOrder(
   const now = new Date();
   const at = toDbTime(now);
   const dateStamp = deps.calendar.dateStamp(now);
-  return deps.db.transaction(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     // The price as of this moment: the order keeps it whatever happens to the product later.
     const product = await findProduct(trx, order.productType);
     if (!product) throw new Error(`product ${order.productType} is missing: the orders database is not migrated`);
@@ -116,7 +112,6 @@ async function writeOrder(
       updated_at: at,
       cancelled_at: null,
     };
-    await insertWithUniqueNumber(trx, invoice, () => deps.orderNumbers(request.orderType, dateStamp));
     const history: HistoryRow = {
       id: uuidv7(),
       invoice_id: invoice.id,
@@ -127,24 +122,8 @@ async function writeOrder(
       created_at: at,
       updated_at: at,
     };
-    await insertHistory(trx, history);
+    await insertOrder(trx, invoice, history, () => deps.orderNumbers(request.orderType, dateStamp));
     if (claim && !(await completeClaim(trx, claim, invoice.id, at))) throw new ClaimLost();
     return presentOrder(invoice, [history]);
   });
-}
-
-/**
- * Inserts the order, drawing a new number if the unique index says it is taken. A failed
- * statement leaves the transaction usable on both databases.
- */
-async function insertWithUniqueNumber(trx: Knex.Transaction, invoice: InvoiceRow, nextNumber: () => string) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await insertInvoice(trx, invoice);
-      return;
-    } catch (error) {
-      if (attempt >= maxOrderNumberAttempts || !isUniqueViolation(error, 'order_number')) throw error;
-      invoice.order_number = nextNumber();
-    }
-  }
 }

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { fromDbTime, toDbTime } from '../../../common/src/db-time';
 import { ProblemError } from '../http/problem';
+import { execute, placeholders, selectRows } from './sql';
 import { isUniqueViolation } from './sql-errors';
 import type { OrderType } from './types';
 
@@ -19,6 +20,25 @@ export const claimLeaseMs = 10_000;
 
 /** Rare races (a claim released or taken over while we look) are retried this often. */
 const maxClaimAttempts = 3;
+
+const keyColumns = [
+  'id',
+  'user_id',
+  'idempotency_key',
+  'order_type',
+  'fingerprint',
+  'state',
+  'claim_token',
+  'invoice_id',
+  'created_at',
+  'updated_at',
+] as const;
+const insertKeySql = `insert into idempotency_keys (${keyColumns.join(', ')}) values ${placeholders(keyColumns.length)}`;
+const findKeySql = 'select * from idempotency_keys where user_id = ? and idempotency_key = ?';
+// A new claim replaces an expired or abandoned one, if nobody else replaced it first.
+const takeOverSql =
+  'update idempotency_keys set order_type = ?, fingerprint = ?, state = ?, claim_token = ?, invoice_id = null,' +
+  ' created_at = ?, updated_at = ? where id = ? and claim_token = ? and state = ?';
 
 interface IdempotencyKeyRow {
   id: string;
@@ -89,21 +109,32 @@ export async function claimKey(db: Knex, use: KeyUse, now: Date): Promise<ClaimO
       updated_at: at,
     };
     try {
-      await db('idempotency_keys').insert(row);
+      await execute(
+        db,
+        insertKeySql,
+        keyColumns.map((column) => row[column]),
+      );
       return { kind: 'claimed', claim: { rowId: row.id, token, key: use.key } };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
     }
-    const existing = (await db('idempotency_keys').where({ user_id: use.userId, idempotency_key: use.key }).first()) as
-      IdempotencyKeyRow | undefined;
+    const [existing] = await selectRows<IdempotencyKeyRow>(db, findKeySql, [use.userId, use.key]);
     if (!existing) continue; // released in the meantime: claim again
     const expired = now.getTime() - fromDbTime(existing.created_at).getTime() >= keyRetentionMs;
     const abandoned =
       existing.state === 'IN_FLIGHT' && now.getTime() - fromDbTime(existing.updated_at).getTime() >= claimLeaseMs;
     if (expired || abandoned) {
-      const takenOver = await db('idempotency_keys')
-        .where({ id: existing.id, claim_token: existing.claim_token, state: existing.state })
-        .update({ ...row, id: existing.id });
+      const takenOver = await execute(db, takeOverSql, [
+        use.orderType,
+        use.fingerprint,
+        'IN_FLIGHT',
+        token,
+        at,
+        at,
+        existing.id,
+        existing.claim_token,
+        existing.state,
+      ]);
       if (takenOver > 0) return { kind: 'claimed', claim: { rowId: existing.id, token, key: use.key } };
       continue;
     }
@@ -134,13 +165,18 @@ export async function completeClaim(
   invoiceId: string,
   at: string,
 ): Promise<boolean> {
-  const updated = await trx('idempotency_keys')
-    .where({ id: claim.rowId, claim_token: claim.token, state: 'IN_FLIGHT' })
-    .update({ state: 'COMPLETED', invoice_id: invoiceId, updated_at: at });
+  const updated = await execute(
+    trx,
+    "update idempotency_keys set state = 'COMPLETED', invoice_id = ?, updated_at = ? where id = ? and claim_token = ? and state = 'IN_FLIGHT'",
+    [invoiceId, at, claim.rowId, claim.token],
+  );
   return updated > 0;
 }
 
 /** Gives a claim back after a failed create, so a retry is not blocked. */
 export async function releaseClaim(db: Knex, claim: Claim): Promise<void> {
-  await db('idempotency_keys').where({ id: claim.rowId, claim_token: claim.token, state: 'IN_FLIGHT' }).delete();
+  await execute(db, "delete from idempotency_keys where id = ? and claim_token = ? and state = 'IN_FLIGHT'", [
+    claim.rowId,
+    claim.token,
+  ]);
 }

@@ -1,4 +1,7 @@
 import type { Knex } from 'knex';
+import { v7 as uuidv7 } from 'uuid';
+import { isUniqueViolation } from './sql-errors';
+import { execute, inTransaction, isMySql, placeholders, selectRows, type Binding, type Queryable } from './sql';
 import type { OrderStatus, OrderType, ProductType } from './types';
 
 /** A row of `invoices` (one per order). Money is fixed two-place text; times are UTC DATETIME(3) text. */
@@ -70,134 +73,196 @@ const invoiceColumns: ReadonlyArray<keyof InvoiceRow> = [
   'updated_at',
   'cancelled_at',
 ];
+const historyColumns: ReadonlyArray<keyof HistoryRow> = [
+  'id',
+  'invoice_id',
+  'from_status',
+  'to_status',
+  'changed_by',
+  'changed_at',
+  'created_at',
+  'updated_at',
+];
 
-const newestFirst = [
-  { column: 'created_at', order: 'desc' },
-  { column: 'id', order: 'desc' },
-] as const;
+const insertInvoiceSql = `insert into invoices (${invoiceColumns.join(', ')}) values ${placeholders(invoiceColumns.length)}`;
+const insertHistorySql = `insert into invoice_status_history (${historyColumns.join(', ')}) values ${placeholders(historyColumns.length)}`;
 
-export function insertInvoice(trx: Knex.Transaction, invoice: InvoiceRow): Promise<unknown> {
-  return trx('invoices').insert(invoice);
+/** An order and its few history rows in one round trip: GET /orders/{id} is the hottest route. */
+const findOrderSql =
+  `select ${invoiceColumns.map((column) => `i.${column}`).join(', ')}, ` +
+  historyColumns.map((column) => `h.${column} as h_${column}`).join(', ') +
+  ' from invoices i left join invoice_status_history h on h.invoice_id = i.id where i.id = ?';
+
+const countUpsertSql = {
+  mysql:
+    'insert into invoice_counts (id, user_id, order_type, status, total, created_at, updated_at) values (?, ?, ?, ?, 1, ?, ?)' +
+    ' on duplicate key update total = total + 1, updated_at = values(updated_at)',
+  sqlite:
+    'insert into invoice_counts (id, user_id, order_type, status, total, created_at, updated_at) values (?, ?, ?, ?, 1, ?, ?)' +
+    ' on conflict (user_id, order_type, status) do update set total = total + 1, updated_at = excluded.updated_at',
+};
+const countDecrementSql =
+  'update invoice_counts set total = total - 1, updated_at = ? where user_id = ? and order_type = ? and status = ?';
+
+function byTime(a: HistoryRow, b: HistoryRow): number {
+  if (a.changed_at !== b.changed_at) return a.changed_at < b.changed_at ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-export function insertHistory(trx: Knex.Transaction, entry: HistoryRow): Promise<unknown> {
-  return trx('invoice_status_history').insert(entry);
+async function countOneMore(trx: Knex.Transaction, invoice: InvoiceRow, status: OrderStatus, at: string) {
+  await execute(trx, isMySql(trx) ? countUpsertSql.mysql : countUpsertSql.sqlite, [
+    uuidv7(),
+    invoice.user_id,
+    invoice.order_type,
+    status,
+    at,
+    at,
+  ]);
 }
 
 /**
- * An order and its history in one round trip (GET /orders/{id} is the hottest route): the
- * primary-key row joined to its few history rows.
+ * Writes a new order: the invoice (drawing another order number while the unique index
+ * says one is taken; a failed statement leaves the transaction usable on both databases),
+ * its first history entry and its count.
  */
-export async function findOrder(db: Knex, id: string): Promise<StoredOrder | undefined> {
-  const rows = (await db('invoices as i')
-    .leftJoin('invoice_status_history as h', 'h.invoice_id', 'i.id')
-    .where('i.id', id)
-    .select([
-      ...invoiceColumns.map((column) => `i.${column}`),
-      'h.id as h_id',
-      'h.from_status as h_from_status',
-      'h.to_status as h_to_status',
-      'h.changed_by as h_changed_by',
-      'h.changed_at as h_changed_at',
-      'h.created_at as h_created_at',
-      'h.updated_at as h_updated_at',
-    ])
-    .orderBy([
-      { column: 'h.changed_at', order: 'asc' },
-      { column: 'h.id', order: 'asc' },
-    ])) as Array<InvoiceRow & Record<`h_${keyof Omit<HistoryRow, 'invoice_id'>}`, string | null>>;
+export async function insertOrder(
+  trx: Knex.Transaction,
+  invoice: InvoiceRow,
+  history: HistoryRow,
+  nextOrderNumber: () => string,
+  maxNumberAttempts = 5,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await execute(
+        trx,
+        insertInvoiceSql,
+        invoiceColumns.map((column) => invoice[column]),
+      );
+      break;
+    } catch (error) {
+      if (attempt >= maxNumberAttempts || !isUniqueViolation(error, 'order_number')) throw error;
+      invoice.order_number = nextOrderNumber();
+    }
+  }
+  await execute(
+    trx,
+    insertHistorySql,
+    historyColumns.map((column) => history[column]),
+  );
+  await countOneMore(trx, invoice, invoice.status, invoice.created_at);
+}
+
+export async function findOrder(db: Queryable, id: string): Promise<StoredOrder | undefined> {
+  const rows = await selectRows<Record<string, string | null>>(db, findOrderSql, [id]);
   if (rows.length === 0) return undefined;
-  const invoice = {} as Record<string, unknown>;
+  const invoice = {} as Record<string, string | null>;
   for (const column of invoiceColumns) invoice[column] = rows[0][column];
-  const history: HistoryRow[] = rows
+  const history = rows
     .filter((row) => row.h_id !== null)
-    .map((row) => ({
-      id: row.h_id as string,
-      invoice_id: row.id,
-      from_status: row.h_from_status as OrderStatus | null,
-      to_status: row.h_to_status as OrderStatus,
-      changed_by: row.h_changed_by as string,
-      changed_at: row.h_changed_at as string,
-      created_at: row.h_created_at as string,
-      updated_at: row.h_updated_at as string,
-    }));
+    .map((row) => {
+      const entry = {} as Record<string, string | null>;
+      for (const column of historyColumns) entry[column] = row[`h_${column}`];
+      return entry as unknown as HistoryRow;
+    })
+    .sort(byTime);
   return { invoice: invoice as unknown as InvoiceRow, history };
 }
 
-function filtered(query: Knex.QueryBuilder, filter: OrderFilter): Knex.QueryBuilder {
-  if (filter.userId !== undefined) query.where('user_id', filter.userId);
-  if (filter.orderType !== undefined) query.where('order_type', filter.orderType);
-  if (filter.status !== undefined) query.where('status', filter.status);
-  if (filter.createdFrom !== undefined) query.where('created_at', '>=', filter.createdFrom);
-  if (filter.createdBefore !== undefined) query.where('created_at', '<', filter.createdBefore);
-  return query;
+/** WHERE clause of a list; each combination is an index prefix (+ the created_at range). */
+function whereOf(filter: OrderFilter): { sql: string; bindings: Binding[] } {
+  const conditions: string[] = [];
+  const bindings: Binding[] = [];
+  const add = (condition: string, value: string | undefined) => {
+    if (value === undefined) return;
+    conditions.push(condition);
+    bindings.push(value);
+  };
+  add('user_id = ?', filter.userId);
+  add('order_type = ?', filter.orderType);
+  add('status = ?', filter.status);
+  add('created_at >= ?', filter.createdFrom);
+  add('created_at < ?', filter.createdBefore);
+  return { sql: conditions.length === 0 ? '' : ` where ${conditions.join(' and ')}`, bindings };
+}
+
+const pageColumns = invoiceColumns.map((column) => `i.${column}`).join(', ');
+
+/**
+ * One page, newest first, ties by id. The page's ids come from the index alone and only
+ * those rows are read, so a large offset skips index entries rather than whole rows.
+ */
+export function findOrderPage(
+  db: Queryable,
+  filter: OrderFilter,
+  limit: number,
+  offset: number,
+): Promise<InvoiceRow[]> {
+  const where = whereOf(filter);
+  const sql =
+    `select ${pageColumns} from invoices i join (select id from invoices${where.sql}` +
+    ' order by created_at desc, id desc limit ? offset ?) p on p.id = i.id order by i.created_at desc, i.id desc';
+  return selectRows<InvoiceRow>(db, sql, [...where.bindings, limit, offset]);
 }
 
 /**
- * One page, newest first, ties by id. The ids of the page are found in the index alone
- * (user/status/type prefix + created_at + id) and only the page's rows are read, so a
- * large offset skips index entries rather than whole rows.
+ * How many orders match. Without a day: the sum of the kept counts (a few rows). With a
+ * day: a COUNT over the same index range as the page, bounded by one day's orders.
  */
-export function findOrderPage(db: Knex, filter: OrderFilter, limit: number, offset: number): Promise<InvoiceRow[]> {
-  const pageIds = filtered(db('invoices').select('id'), filter)
-    .orderBy([...newestFirst])
-    .limit(limit)
-    .offset(offset);
-  return db('invoices as i')
-    .join(pageIds.as('p'), 'p.id', 'i.id')
-    .select(invoiceColumns.map((column) => `i.${column}`))
-    .orderBy([
-      { column: 'i.created_at', order: 'desc' },
-      { column: 'i.id', order: 'desc' },
-    ]) as Promise<InvoiceRow[]>;
-}
-
-/** How many orders match: a COUNT over the same index range as the page. */
-export async function countOrders(db: Knex, filter: OrderFilter): Promise<number> {
-  const [row] = (await filtered(db('invoices'), filter).count({ n: '*' })) as Array<{ n: number | string }>;
+export async function countOrders(db: Queryable, filter: OrderFilter): Promise<number> {
+  const where = whereOf(filter);
+  const sql =
+    filter.createdFrom === undefined && filter.createdBefore === undefined
+      ? `select coalesce(sum(total), 0) as n from invoice_counts${where.sql}`
+      : `select count(*) as n from invoices${where.sql}`;
+  const [row] = await selectRows<{ n: number | string }>(db, sql, where.bindings);
   return Number(row.n);
 }
 
 /** The histories of several orders in one query, each oldest first. */
-export async function findHistories(db: Knex, invoiceIds: string[]): Promise<Map<string, HistoryRow[]>> {
+export async function findHistories(db: Queryable, invoiceIds: string[]): Promise<Map<string, HistoryRow[]>> {
   const histories = new Map<string, HistoryRow[]>(invoiceIds.map((id) => [id, []]));
   if (invoiceIds.length === 0) return histories;
-  const rows = (await db('invoice_status_history')
-    .whereIn('invoice_id', invoiceIds)
-    .select('*')
-    .orderBy([
-      { column: 'invoice_id', order: 'asc' },
-      { column: 'changed_at', order: 'asc' },
-      { column: 'id', order: 'asc' },
-    ])) as HistoryRow[];
-  for (const row of rows) histories.get(row.invoice_id)?.push(row);
+  const rows = await selectRows<HistoryRow>(
+    db,
+    `select ${historyColumns.join(', ')} from invoice_status_history where invoice_id in ${placeholders(invoiceIds.length)}`,
+    invoiceIds,
+  );
+  for (const row of rows.sort(byTime)) histories.get(row.invoice_id)?.push(row);
   return histories;
 }
 
 export interface StatusChange {
-  invoiceId: string;
-  from: OrderStatus;
+  invoice: InvoiceRow;
   to: OrderStatus;
   history: HistoryRow;
-  /** Set when the change cancels the order. */
-  cancelledAt?: string;
 }
 
 /**
- * Applies a change only if the order is still in `from` (a conditional update), together
- * with its history entry. False when another change got there first: nothing was written.
+ * Applies a change only if the order is still in the status it was read in (a
+ * conditional update), with its history entry and counts. False when another change got
+ * there first: nothing was written.
  */
 export function applyStatusChange(db: Knex, change: StatusChange): Promise<boolean> {
-  return db.transaction(async (trx) => {
-    const updated = await trx('invoices')
-      .where({ id: change.invoiceId, status: change.from })
-      .update({
-        status: change.to,
-        updated_at: change.history.changed_at,
-        ...(change.cancelledAt === undefined ? {} : { cancelled_at: change.cancelledAt }),
-      });
+  const { invoice, to, history } = change;
+  const at = history.changed_at;
+  return inTransaction(db, async (trx) => {
+    const updated = await execute(
+      trx,
+      to === 'CANCELLED'
+        ? 'update invoices set status = ?, updated_at = ?, cancelled_at = ? where id = ? and status = ?'
+        : 'update invoices set status = ?, updated_at = ? where id = ? and status = ?',
+      to === 'CANCELLED' ? [to, at, at, invoice.id, invoice.status] : [to, at, invoice.id, invoice.status],
+    );
     if (updated === 0) return false;
-    await insertHistory(trx, change.history);
+    await execute(
+      trx,
+      insertHistorySql,
+      historyColumns.map((column) => history[column]),
+    );
+    // States only move forward, so every transaction takes these row locks in one order.
+    await execute(trx, countDecrementSql, [at, invoice.user_id, invoice.order_type, invoice.status]);
+    await countOneMore(trx, invoice, to, at);
     return true;
   });
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { components } from '../../../generated/openapi';
+import { selectRows, type Queryable } from '../orders/sql';
 
 export type ProductType = components['schemas']['ProductType'];
 
@@ -19,11 +20,9 @@ export function findAllProducts(db: Knex): Promise<ProductRow[]> {
 }
 
 /** One product; inside a transaction when the caller needs a consistent price snapshot. */
-export async function findProduct(
-  db: Knex | Knex.Transaction,
-  productType: ProductType,
-): Promise<ProductRow | undefined> {
-  return db<ProductRow>('products').where({ product_type: productType }).first();
+export async function findProduct(db: Queryable, productType: ProductType): Promise<ProductRow | undefined> {
+  const [row] = await selectRows<ProductRow>(db, 'select * from products where product_type = ?', [productType]);
+  return row;
 }
 
 export async function updateProductPrices(

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { toDbTime } from '../../../common/src/db-time';
-import { insertHistory, insertInvoice, type InvoiceRow } from '../../src/orders/repository';
+import { randomOrderNumber } from '../../src/orders/order-number';
+import { insertOrder, type InvoiceRow } from '../../src/orders/repository';
 import type { OrderStatus, OrderType } from '../../src/orders/types';
 
 /**
@@ -38,18 +39,22 @@ export async function insertOrderAt(
     updated_at: at,
     cancelled_at: null,
   };
-  await db.transaction(async (trx) => {
-    await insertInvoice(trx, invoice);
-    await insertHistory(trx, {
-      id: uuidv7({ msecs: options.createdAt.getTime() }),
-      invoice_id: invoice.id,
-      from_status: null,
-      to_status: 'PENDING',
-      changed_by: options.userId,
-      changed_at: at,
-      created_at: at,
-      updated_at: at,
-    });
-  });
+  await db.transaction((trx) =>
+    insertOrder(
+      trx,
+      invoice,
+      {
+        id: uuidv7({ msecs: options.createdAt.getTime() }),
+        invoice_id: invoice.id,
+        from_status: null,
+        to_status: invoice.status,
+        changed_by: options.userId,
+        changed_at: at,
+        created_at: at,
+        updated_at: at,
+      },
+      () => randomOrderNumber(orderType, day),
+    ),
+  );
   return invoice;
 }

@@ -1,0 +1,51 @@
+import type { Knex } from 'knex';
+
+/**
+ * Plain SQL for the hot paths: the statements are written once, run the same on SQLite
+ * and MySQL, and skip the query builder's per-call work (measured at about 0.15 ms of
+ * CPU per statement, a large share of a request).
+ */
+export type Queryable = Knex | Knex.Transaction;
+export type Binding = string | number | null;
+
+export function isMySql(db: Queryable): boolean {
+  return (db.client.config as { client?: unknown }).client === 'mysql2';
+}
+
+/** Rows of a SELECT: mysql2 answers [rows, fields], better-sqlite3 the rows. */
+export async function selectRows<T>(db: Queryable, sql: string, bindings: readonly Binding[]): Promise<T[]> {
+  const result = (await db.raw(sql, bindings as Binding[])) as unknown;
+  return (isMySql(db) ? (result as [T[]])[0] : result) as T[];
+}
+
+/** Rows an INSERT, UPDATE or DELETE matched. */
+export async function execute(db: Queryable, sql: string, bindings: readonly Binding[]): Promise<number> {
+  const result = (await db.raw(sql, bindings as Binding[])) as unknown;
+  return isMySql(db) ? (result as [{ affectedRows: number }])[0].affectedRows : (result as { changes: number }).changes;
+}
+
+/** `(?, ?, ?)` for n values. */
+export function placeholders(count: number): string {
+  return `(${Array.from({ length: count }, () => '?').join(', ')})`;
+}
+
+/** True when MySQL chose this transaction as a deadlock's victim (it was rolled back). */
+function isDeadlock(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: unknown }).code === 'ER_LOCK_DEADLOCK';
+}
+
+const maxDeadlockAttempts = 3;
+
+/**
+ * Runs `work` in a transaction, again from the start if InnoDB rolled it back as a
+ * deadlock victim (possible when two transactions insert the same new counter row).
+ */
+export async function inTransaction<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(work);
+    } catch (error) {
+      if (attempt >= maxDeadlockAttempts || !isDeadlock(error)) throw error;
+    }
+  }
+}
