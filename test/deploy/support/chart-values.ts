@@ -59,7 +59,10 @@ export function expectedRows(valuesText: string): ValueRow[] {
 /** Rows of every `| \`name\` | description | \`default\` |` table line of the README. */
 export function readmeRows(readmeText: string): ValueRow[] {
   return readmeText.split('\n').flatMap((line) => {
-    const cells = /^\|(.*)\|\s*$/.exec(line)?.[1].split(/(?<!\\)\|/).map((cell) => cell.trim());
+    const cells = /^\|(.*)\|\s*$/
+      .exec(line)?.[1]
+      .split(/(?<!\\)\|/)
+      .map((cell) => cell.trim());
     if (!cells || cells.length !== 3 || !/^`[^`]+`$/.test(cells[0])) return [];
     return [{ name: cells[0].slice(1, -1), description: cells[1], defaultValue: cells[2].replace(/^`|`$/g, '') }];
   });

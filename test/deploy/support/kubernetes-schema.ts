@@ -1,5 +1,6 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import ts from 'typescript';
 import type { K8sObject } from './helm';
@@ -23,7 +24,9 @@ export interface SchemaProblem {
 
 type CompiledValidate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
-const modelsRoot = path.dirname(require.resolve('kubernetes-models/package.json'));
+/** The compiled validators are CommonJS modules found at run time. */
+const loadModule = createRequire(__filename);
+const modelsRoot = path.dirname(loadModule.resolve('kubernetes-models/package.json'));
 
 /** `apps/v1` + `Deployment` -> the model module of kubernetes-models (`v1` is the core group). */
 function modelModulePath(apiVersion: string, kind: string): string | undefined {
@@ -34,7 +37,8 @@ function modelModulePath(apiVersion: string, kind: string): string | undefined {
 
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const labelKey = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const labelKey =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 export class KubernetesSchemas {
   private program: ts.Program | undefined;
@@ -60,14 +64,17 @@ export class KubernetesSchemas {
     if (crd) {
       if (!crd(object)) problems.push(...(crd.errors ?? []).map((e) => problem(e.instancePath || '/', ajvMessage(e))));
       // The CRD schema leaves metadata to the core model.
-      problems.push(...this.checkAgainstModel(object.metadata, 'meta', '/metadata').map((p) => problem(p.path, p.message)));
+      problems.push(
+        ...this.checkAgainstModel(object.metadata, 'meta', '/metadata').map((p) => problem(p.path, p.message)),
+      );
       return problems;
     }
 
     const modulePath = modelModulePath(object.apiVersion, object.kind);
     if (!modulePath) return [...problems, problem('/', `no schema for ${object.apiVersion} ${object.kind}`)];
     const validate = this.compiledValidator(modulePath);
-    if (!validate(object)) problems.push(...(validate.errors ?? []).map((e) => problem(e.instancePath || '/', ajvMessage(e))));
+    if (!validate(object))
+      problems.push(...(validate.errors ?? []).map((e) => problem(e.instancePath || '/', ajvMessage(e))));
     problems.push(...this.checkAgainstModel(object, modulePath, '').map((p) => problem(p.path, p.message)));
     return problems;
   }
@@ -94,9 +101,10 @@ export class KubernetesSchemas {
     let validate = this.compiled.get(modulePath);
     if (!validate) {
       // The model module exports its class under the schema's name as well (IoK8s...).
-      const exported = Object.keys(require(modulePath) as object).find((key) => key.startsWith('IoK8s'));
+      const exported = Object.keys(loadModule(modulePath) as object).find((key) => key.startsWith('IoK8s'));
       if (!exported) throw new Error(`no IoK8s export in ${modulePath}`);
-      validate = (require(path.join(modelsRoot, '_schemas', `${exported}.js`)) as { validate: CompiledValidate }).validate;
+      validate = (loadModule(path.join(modelsRoot, '_schemas', `${exported}.js`)) as { validate: CompiledValidate })
+        .validate;
       this.compiled.set(modulePath, validate);
     }
     return validate;
@@ -137,7 +145,7 @@ export class KubernetesSchemas {
 }
 
 const objectMetaModule = path.join(
-  path.dirname(require.resolve('@kubernetes-models/apimachinery/package.json')),
+  path.dirname(loadModule.resolve('@kubernetes-models/apimachinery/package.json')),
   'apis',
   'meta',
   'v1',

@@ -4,7 +4,10 @@
  * every level this chart can fill in. Metadata is checked against the core ObjectMeta model.
  */
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
-const duration = { type: 'string', pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$' };
+const duration = {
+  type: 'string',
+  pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$',
+};
 const labelSelector = {
   type: 'object',
   additionalProperties: false,
