@@ -186,6 +186,12 @@ describeEachDatabase('orders: create and read', (database) => {
       expect(asAdmin.body).to.deep.equal(order);
     });
 
+    it('reads an id written in upper case as the same order', async () => {
+      const order = await createOrder(system, user);
+      const res = await getOrderRequest(system, user, order.id.toUpperCase());
+      expect([res.status, res.body.id]).to.deep.equal([200, order.id]);
+    });
+
     it('is 400 for a malformed id', async () => {
       expectProblem(await getOrderRequest(system, user, 'not-a-uuid'), 400, 'invalid-request');
     });

@@ -6,9 +6,9 @@ import { presentOrder } from './presenter';
 import { findOrder, type StoredOrder } from './repository';
 import type { Order } from './types';
 
-/** The order with this id, or 404. */
+/** The order with this id, or 404. UUIDs are case-insensitive; ids are stored in lower case. */
 export async function findExistingOrder(deps: OrdersDeps, orderId: string): Promise<StoredOrder> {
-  const stored = await findOrder(deps.db, orderId);
+  const stored = await findOrder(deps.db, orderId.toLowerCase());
   if (!stored) throw new ProblemError('not-found', 'No order with this id.');
   return stored;
 }
