@@ -39,12 +39,18 @@ const maxDeadlockAttempts = 3;
 /**
  * Runs `work` in a transaction, again from the start if InnoDB rolled it back as a
  * deadlock victim (possible when two transactions insert the same new counter row).
+ * A failure is reported as the statement's own error: when the connection died, the
+ * ROLLBACK that follows fails too, and its error would hide what happened.
  */
 export async function inTransaction<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    const trx = await db.transaction();
     try {
-      return await db.transaction(work);
+      const result = await work(trx);
+      await trx.commit();
+      return result;
     } catch (error) {
+      if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
       if (attempt >= maxDeadlockAttempts || !isDeadlock(error)) throw error;
     }
   }

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 // Column helpers shared by the orders migrations. (This folder is not a migration: the
 // migration source reads only the files beside it.)
 
-export function isMySql(knex: Knex): boolean {
+function isMySql(knex: Knex): boolean {
   return (knex.client.config as { client?: unknown }).client === 'mysql2';
 }
 
