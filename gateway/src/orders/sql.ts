@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { selectPrepared } from '../../../common/src/prepared-query';
 
 /**
  * Plain SQL for the hot paths: the statements are written once, run the same on SQLite
@@ -12,8 +13,14 @@ export function isMySql(db: Queryable): boolean {
   return (db.client.config as { client?: unknown }).client === 'mysql2';
 }
 
-/** Rows of a SELECT: mysql2 answers [rows, fields], better-sqlite3 the rows. */
+/**
+ * Rows of a SELECT. Outside a transaction it runs as a prepared statement (parsed once
+ * per connection; measured at about half the CPU of the same query through db.raw, on
+ * both sides of the connection). In a transaction: mysql2 answers [rows, fields],
+ * better-sqlite3 the rows.
+ */
 export async function selectRows<T>(db: Queryable, sql: string, bindings: readonly Binding[]): Promise<T[]> {
+  if (!db.isTransaction) return selectPrepared<T>(db, sql, bindings as Binding[]);
   const result = (await db.raw(sql, bindings as Binding[])) as unknown;
   return (isMySql(db) ? (result as [T[]])[0] : result) as T[];
 }

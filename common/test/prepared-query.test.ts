@@ -1,0 +1,60 @@
+import { expect } from 'chai';
+import { createDatabase, type Knex } from '../src/database';
+import { selectPrepared } from '../src/prepared-query';
+import { describeEachDatabase } from './databases';
+
+describeEachDatabase('selectPrepared', (database) => {
+  let db: Knex;
+
+  before(async () => {
+    db = createDatabase(await database.create());
+    await db.schema.createTable('things', (table) => {
+      table.string('id', 36).primary();
+      table.decimal('price', 20, 2).nullable();
+      table.datetime('created_at', { precision: 3 }).notNullable();
+    });
+    // Money as text on SQLite (as the application writes it everywhere).
+    await db('things').insert([
+      { id: 'a', price: '1102500.00', created_at: '2026-01-31 23:10:00.000' },
+      { id: 'b', price: null, created_at: '2026-02-01 00:00:00.125' },
+    ]);
+  });
+
+  after(async () => {
+    await db.destroy();
+    await database.drop();
+  });
+
+  it('returns the same rows, with the same value types, as the query builder', async () => {
+    for (const id of ['a', 'b', 'missing']) {
+      const expected = await db('things').where('id', id).select('id', 'price', 'created_at');
+      const rows = await selectPrepared(db, 'select id, price, created_at from things where id = ?', [id]);
+      expect(rows).to.deep.equal(expected);
+    }
+  });
+
+  it('binds several values and reuses the statement', async () => {
+    const sql = 'select id from things where created_at >= ? order by created_at desc, id desc limit ?';
+    for (let round = 0; round < 3; round++) {
+      const rows = await selectPrepared<{ id: string }>(db, sql, ['2026-01-01 00:00:00.000', 1]);
+      expect(rows.map((row) => row.id)).to.deep.equal(['b']);
+    }
+  });
+
+  it('counts as the query builder does (a number or a numeric string, never a float)', async () => {
+    const [row] = await selectPrepared<{ n: number | string }>(db, 'select count(*) as n from things', []);
+    expect(Number(row.n)).to.equal(2);
+  });
+
+  it('fails with the driver error for bad SQL and gives the connection back', async () => {
+    let failure: unknown;
+    try {
+      await selectPrepared(db, 'select nope from things', []);
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).to.be.instanceOf(Error);
+    // The pool still hands out a connection (the failed call released its own).
+    expect(await selectPrepared(db, 'select id from things where id = ?', ['a'])).to.have.length(1);
+  });
+});
