@@ -19,6 +19,12 @@ export interface RunResult extends LoadOutcome {
   reqPerSec: number;
   okPerSec: number;
   cpuMs: Record<string, number>;
+  /**
+   * Cores' worth of CPU spent by everything else on the machine during the run (busy
+   * time of the machine minus the watched processes): other work competing with the
+   * benchmark. Near zero on a quiet machine.
+   */
+  otherCores: number;
 }
 
 export interface Measurement {
@@ -41,6 +47,8 @@ export interface Measurement {
   systemCpuMsPerRequest: number;
   /** Peak RSS per process role during the measured runs. */
   peakRssMb: Record<string, number>;
+  /** Median over the runs of the CPU other work took meanwhile, in cores (see RunResult). */
+  otherCores: number;
 }
 
 export interface MeasureOptions {
@@ -90,15 +98,17 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
       const before = cpuSnapshot(options.watched);
       const outcome = await options.load(options.runSeconds, true);
       const cpuMs = cpuDelta(before, cpuSnapshot(options.watched));
+      const watchedMs = Object.keys(options.watched).reduce((sum, role) => sum + (cpuMs[role] ?? 0), 0);
       const result: RunResult = {
         ...outcome,
         reqPerSec: outcome.completed / outcome.durationSeconds,
         okPerSec: outcome.succeeded / outcome.durationSeconds,
         cpuMs,
+        otherCores: Math.max(0, cpuMs.machine - watchedMs) / 1000 / outcome.durationSeconds,
       };
       runs.push(result);
       log(
-        `  ${options.name}: run ${run + 1}/${options.runs} ${result.reqPerSec.toFixed(0)} ops/s, p50 ${outcome.p50Ms} ms, p99 ${outcome.p99Ms} ms, ${outcome.completed - outcome.succeeded} failed`,
+        `  ${options.name}: run ${run + 1}/${options.runs} ${result.reqPerSec.toFixed(0)} ops/s, p50 ${outcome.p50Ms} ms, p99 ${outcome.p99Ms} ms, ${outcome.completed - outcome.succeeded} failed, other load ${result.otherCores.toFixed(2)} cores`,
       );
     }
   } finally {
@@ -134,5 +144,6 @@ function summarise(options: MeasureOptions, runs: RunResult[], peakRssMb: Record
     cpuMsPerRequest,
     systemCpuMsPerRequest: options.systemRoles.reduce((sum, role) => sum + (cpuMsPerRequest[role] ?? 0), 0),
     peakRssMb,
+    otherCores: median(runs.map((run) => run.otherCores)),
   };
 }

@@ -20,6 +20,14 @@ export function cpuTimeMs(pid: number): number {
   return ((utime + stime) * 1000) / ticksPerSecond;
 }
 
+/** CPU time the whole machine spent busy (every core, every process, the kernel), in ms. */
+export function machineBusyMs(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+  // cpu user nice system idle iowait irq softirq steal guest guest_nice
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return ((user + nice + system + irq + softirq + steal) * 1000) / ticksPerSecond;
+}
+
 /** Resident set size in MB (VmRSS of /proc/<pid>/status). */
 export function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -45,8 +53,9 @@ export type Watched = Record<string, number>;
 
 export type CpuSnapshot = Record<string, number>;
 
+/** CPU time of every watched process, and of the whole machine under `machine`. */
 export function cpuSnapshot(watched: Watched): CpuSnapshot {
-  const snapshot: CpuSnapshot = {};
+  const snapshot: CpuSnapshot = { machine: machineBusyMs() };
   for (const [role, pid] of Object.entries(watched)) {
     try {
       snapshot[role] = cpuTimeMs(pid);
