@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { helm, renderChart, type K8sObject, type RenderOptions } from './support/helm';
@@ -284,6 +285,48 @@ describe('Helm chart helm/aletheia', function () {
       expect(ofKind(objects, 'HorizontalPodAutoscaler')).to.deep.equal([]);
       expect(ofKind(objects, 'PodDisruptionBudget')).to.deep.equal([]);
       expect((single(objects, 'Deployment').spec as { replicas: number }).replicas).to.equal(3);
+    });
+  });
+
+  describe('NOTES.txt', () => {
+    /** Renders NOTES.txt offline: a copy of the chart exposes it through a template of its own. */
+    async function renderNotes(args: string[]): Promise<string> {
+      const copy = mkdtempSync(path.join(os.tmpdir(), 'aletheia-notes-'));
+      try {
+        cpSync(chartDir, copy, { recursive: true });
+        cpSync(path.join(chartDir, 'templates', 'NOTES.txt'), path.join(copy, 'notes.txt'));
+        writeFileSync(
+          path.join(copy, 'templates', 'notes-preview.yaml'),
+          'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ tpl (.Files.Get "notes.txt") . | quote }}\n',
+        );
+        const result = await helm([
+          'template',
+          'aletheia',
+          copy,
+          '--show-only',
+          'templates/notes-preview.yaml',
+          ...args,
+        ]);
+        expect(result.code, result.stderr).to.equal(0);
+        return (parse(result.stdout) as { data: { notes: string } }).data.notes;
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
+    }
+
+    it('tells how to reach the API, test the release and where the secrets are', async () => {
+      const notes = await renderNotes([]);
+      expect(notes).to.contain('port-forward service/aletheia 3000:80');
+      expect(notes).to.contain('helm test aletheia');
+      expect(notes).to.contain('generated at install, kept on upgrade');
+      expect(notes).to.contain('development MySQL of k8s/');
+    });
+
+    it('points at the Ingress host and the existing Secret with the production example', async () => {
+      const notes = await renderNotes(['--values', productionValuesFile]);
+      expect(notes).to.contain('https://api.aletheia.example.com/docs');
+      expect(notes).to.contain('your Secret "aletheia-jwt"');
+      expect(notes).to.not.contain('development MySQL');
     });
   });
 

@@ -220,7 +220,6 @@ describe('Image rehearsal: each Dockerfile replayed under the Node release it pi
         ORDERS_DATABASE_URL: `sqlite:${data}/orders.sqlite`,
         AUTH_GRPC_HOST: '127.0.0.1',
         AUTH_GRPC_PORT: String(grpcPort),
-        AUTH_GRPC_ADDRESS: authAddress,
         API_PORT: String(apiPort),
       };
       listingsBefore = { gateway: fileListing(gatewayImage.root), auth: fileListing(authImage.root) };
@@ -239,7 +238,7 @@ describe('Image rehearsal: each Dockerfile replayed under the Node release it pi
         if (migrationCodes[database] !== 0) throw new Error(`migrate ${database} failed:\n${migrate.output()}`);
       }
       programs.push(startFromImage(authImage, node, 'auth-service', env));
-      programs.push(startFromImage(gatewayImage, node, 'gateway', env));
+      programs.push(startFromImage(gatewayImage, node, 'gateway', { ...env, AUTH_GRPC_ADDRESS: authAddress }));
     });
 
     after(async () => {
