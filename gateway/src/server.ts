@@ -41,18 +41,38 @@ function listen(server: http.Server, port: number): Promise<number> {
   });
 }
 
-/** Closes the server gracefully: no new connections, in-flight requests finish, idle keep-alive sockets close. */
-function drain(server: http.Server): Promise<void> {
-  return new Promise((resolve) => {
-    const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
-    const deadline = setTimeout(() => server.closeAllConnections(), drainTimeoutMs);
-    server.close(() => {
-      clearInterval(idleSweep);
-      clearTimeout(deadline);
-      resolve();
-    });
-    server.closeIdleConnections();
+/**
+ * Graceful close: no new connections, in-flight requests finish, idle keep-alive sockets
+ * close. Every response sent from then on says `Connection: close`: a keep-alive client
+ * would otherwise keep its connection busy with new requests until the deadline cut one
+ * in half; this way its next request needs a new connection, which is refused.
+ */
+function drainable(server: http.Server): { drain(): Promise<void> } {
+  const unanswered = new Set<http.ServerResponse>();
+  let draining = false;
+  server.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (draining) {
+      res.setHeader('Connection', 'close');
+      return;
+    }
+    unanswered.add(res);
+    res.once('close', () => unanswered.delete(res));
   });
+  return {
+    drain: () =>
+      new Promise((resolve) => {
+        draining = true;
+        for (const res of unanswered) if (!res.headersSent) res.setHeader('Connection', 'close');
+        const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
+        const deadline = setTimeout(() => server.closeAllConnections(), drainTimeoutMs);
+        server.close(() => {
+          clearInterval(idleSweep);
+          clearTimeout(deadline);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
 }
 
 export async function startGateway(config: GatewayConfig, logger?: Logger): Promise<GatewayHandle> {
@@ -86,6 +106,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     });
 
     const server = http.createServer(app);
+    const { drain } = drainable(server);
     server.on('clientError', answerClientError);
     // Longer than the idle timeout of the load balancers in front, so they never reuse a socket we just closed.
     server.keepAliveTimeout = 65_000;
@@ -100,7 +121,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       db,
       stop() {
         stopping ??= (async () => {
-          await drain(server);
+          await drain();
           authClient.close();
           await db.destroy();
         })();
