@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { countResults, startLoad, type Outcome } from './support/load';
 import { createOrder, getOrder, orderBody, type Order } from './support/orders';
+import { orderCounterErrors } from './support/orders-db';
 import { portAccepts, sleep } from './support/processes';
 import { report } from './support/report';
 import { bearer, Stack, type Account } from './support/stack';
@@ -23,6 +24,7 @@ describe('Scenario 6: graceful shutdown under load', function () {
   it('gateway: in-flight requests complete, new connections are refused, exit 0, nothing half-written', async () => {
     // Slow the orders database so that creates are surely in flight at the signal.
     stack.ordersProxy.setLatency(150);
+    const keys: string[] = [];
     const load = startLoad({
       concurrency: 8,
       maxOperations: 5000,
@@ -30,11 +32,12 @@ describe('Scenario 6: graceful shutdown under load', function () {
       operation: (index) => {
         const user = users[index % users.length];
         if (index % 2 === 0) {
+          keys[index] = `sd-${randomUUID()}`;
           return {
-            label: 'create',
+            label: String(index),
             run: () =>
               createOrder(stack, user.accessToken, {
-                key: `sd-${randomUUID()}`,
+                key: keys[index],
                 body: orderBody({ quantity: `${1 + (index % 9)}.00` }),
                 timeoutMs: 20_000,
               }),
@@ -78,7 +81,23 @@ describe('Scenario 6: graceful shutdown under load', function () {
     const db = stack.ordersConnection();
     let orphans = -1;
     let rows = -1;
+    let unacknowledged: string[] = [];
+    let counterErrors: string[] = [];
     try {
+      // A stored order nobody was told about: what did its request get?
+      const acknowledgedIds = new Set(created.map((order) => order.id));
+      const stored = (await db('invoices').select('id', 'idempotency_key')) as Array<{
+        id: string;
+        idempotency_key: string | null;
+      }>;
+      unacknowledged = stored
+        .filter((row) => !acknowledgedIds.has(row.id))
+        .map((row) => {
+          const outcome = outcomes.find((o) => keys[Number(o.label)] === row.idempotency_key);
+          if (!outcome) return `${row.id}: no request with key ${String(row.idempotency_key)}`;
+          return `${row.id}: ${outcome.result}, started ${(outcome.startedMs - signalledAt).toFixed(0)} ms from SIGTERM, ${outcome.durationMs.toFixed(0)} ms`;
+        });
+      counterErrors = await orderCounterErrors(db);
       const [result] = (await db.raw(
         'select count(*) as n from invoices i where not exists (select 1 from invoice_status_history h where h.invoice_id = i.id)',
       )) as [Array<{ n: string }>];
@@ -120,9 +139,9 @@ describe('Scenario 6: graceful shutdown under load', function () {
         mismatches.slice(0, 3).join(', '),
       ),
       section.invariant(
-        'nothing half-written: every order row has its history, and rows = acknowledged orders',
-        orphans === 0 && rows === created.length,
-        `orphans ${orphans}, rows ${rows}`,
+        'nothing half-written: every order row has its history, rows = acknowledged orders, order counters agree',
+        orphans === 0 && rows === created.length && counterErrors.length === 0,
+        `orphans ${orphans}, rows ${rows}; ${[...unacknowledged, ...counterErrors].slice(0, 3).join('; ')}`,
       ),
     ];
     expect(section.invariants.filter((i) => !i.held).map((i) => `${i.name}: ${i.detail ?? ''}`)).to.deep.equal([]);
