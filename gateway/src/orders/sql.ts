@@ -52,6 +52,9 @@ const maxDeadlockAttempts = 3;
 export async function inTransaction<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const trx = await db.transaction();
+    // A BEGIN that failed (the connection died) still hands out a transaction, already
+    // completed: its promise holds the real error, which must not turn into "query already complete".
+    if (trx.isCompleted()) await trx.executionPromise;
     try {
       const result = await work(trx);
       await trx.commit();
