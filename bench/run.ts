@@ -14,7 +14,7 @@ import { getOrderUnderLogins, login, validateToken } from './src/scenarios/auth'
 import { ceiling } from './src/scenarios/ceiling';
 import { memory, mixed } from './src/scenarios/mixed';
 import { adminListOrders, getOrder, listOrders } from './src/scenarios/reads';
-import { createReadUsers } from './src/scenarios/setup';
+import { createUsers } from './src/scenarios/setup';
 import { purchase } from './src/scenarios/writes';
 import { BenchSystem } from './src/system';
 
@@ -78,17 +78,8 @@ async function main(): Promise<number> {
   });
   const api = new Api(system.apiUrl);
   const ordersDb = connect(benchDatabases.orders);
-  const ctx: BenchContext = {
-    profile,
-    system,
-    api,
-    ordersDb,
-    admin: await api.login(system.admin.username, system.admin.password),
-    readUsers: [],
-    results: {},
-    facts: {},
-    log,
-  };
+  const results: BenchContext['results'] = {};
+  const facts: BenchContext['facts'] = {};
   const environment: Environment = {
     startedAt: startedAt.toISOString(),
     mode: profile.mode,
@@ -110,7 +101,17 @@ async function main(): Promise<number> {
   };
   const failures: string[] = [];
   try {
-    await createReadUsers(ctx);
+    const ctx: BenchContext = {
+      profile,
+      system,
+      api,
+      ordersDb,
+      admin: await api.login(system.admin.username, system.admin.password),
+      ...(await createUsers(api, profile)),
+      results,
+      facts,
+      log,
+    };
     for (const scenario of selected) {
       try {
         if (scenario.name === 'listOrdersLarge' || scenario.name === 'adminListOrdersLarge') {
@@ -133,9 +134,9 @@ async function main(): Promise<number> {
   environment.finishedAt = new Date().toISOString();
   const report: BenchReport = {
     environment,
-    results: ctx.results,
-    facts: ctx.facts,
-    targets: checkTargets(ctx.results, ctx.facts),
+    results,
+    facts,
+    targets: checkTargets(results, facts),
     failures,
   };
   const folders = [runDir];

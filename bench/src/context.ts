@@ -21,6 +21,10 @@ export interface BenchContext {
   ordersDb: Knex;
   admin: Account;
   readUsers: ReadUser[];
+  /** Users the login scenarios log in, in turn. */
+  loginAccounts: Account[];
+  /** The user who owns `largeTableUserInvoices` orders of the large table. */
+  largeTableOwner: Account;
   /** Measurements by scenario name. */
   results: Record<string, Measurement>;
   /** Facts a scenario checked besides speed (order verification, RSS growth, ...). */
@@ -32,7 +36,7 @@ export interface BenchContext {
 const tokenMaxAgeMs = 8 * 60 * 1000;
 
 export async function renewTokens(ctx: BenchContext): Promise<void> {
-  const accounts = [ctx.admin, ...ctx.readUsers.map((user) => user.account)];
+  const accounts = [ctx.admin, ctx.largeTableOwner, ...ctx.readUsers.map((user) => user.account)];
   await Promise.all(accounts.map((account) => ctx.api.renew(account, tokenMaxAgeMs)));
 }
 
@@ -94,4 +98,22 @@ export function roundRobin<T>(items: T[]): () => T {
 /** Today's date in the business time zone, as the list's `date` filter takes it. */
 export function businessDate(date: Date, timeZone = 'Asia/Seoul'): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(date);
+}
+
+/**
+ * Waits until a login is answered promptly again: logins abandoned by a load that just
+ * stopped may still hold the auth-service's bcrypt queue for a while.
+ */
+export async function settleLogins(ctx: BenchContext): Promise<void> {
+  const started = performance.now();
+  for (;;) {
+    const answered = performance.now();
+    try {
+      await ctx.api.login(ctx.admin.username, ctx.admin.password);
+      if (performance.now() - answered < 2000) return;
+    } catch (error) {
+      if (performance.now() - started > 120_000) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }

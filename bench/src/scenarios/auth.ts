@@ -1,8 +1,8 @@
 import bcrypt from 'bcrypt';
-import { type Account, inParallel } from '../api';
+import type { Account } from '../api';
 import { runBcryptLoad } from '../bcrypt-load';
 import type { BenchContext } from '../context';
-import { measureHttp, record, renewTokens } from '../context';
+import { measureHttp, record, renewTokens, settleLogins } from '../context';
 import { authClient, runValidateTokenLoad } from '../grpc-load';
 import { runAutocannon, outcomeOf, type HttpRequestSpec } from '../http-load';
 import { getOrderRequest } from './reads';
@@ -20,17 +20,6 @@ export async function validateToken(ctx: BenchContext): Promise<void> {
   } finally {
     client.close();
   }
-}
-
-async function loginAccounts(ctx: BenchContext): Promise<Account[]> {
-  const accounts = (ctx.facts.loginAccounts as Account[] | undefined) ?? [];
-  if (accounts.length === 0) {
-    accounts.push(
-      ...(await inParallel(Array.from({ length: ctx.profile.loginUsers }), 2, () => ctx.api.newUser('login'))),
-    );
-    ctx.facts.loginAccounts = accounts;
-  }
-  return accounts;
 }
 
 function loginRequest(accounts: Account[]): HttpRequestSpec {
@@ -53,7 +42,7 @@ function loginRequest(accounts: Account[]): HttpRequestSpec {
  * come within 10% of it, which also shows one bcrypt operation per login.
  */
 export async function login(ctx: BenchContext): Promise<void> {
-  const accounts = await loginAccounts(ctx);
+  const accounts = ctx.loginAccounts;
   const password = accounts[0].password;
   const hash = await bcrypt.hash(password, ctx.system.authConfig.bcryptCost);
   await record(
@@ -68,6 +57,7 @@ export async function login(ctx: BenchContext): Promise<void> {
     connections: ctx.profile.loginConnections,
     timeoutSeconds: 30,
   });
+  await settleLogins(ctx);
 }
 
 /**
@@ -77,7 +67,7 @@ export async function login(ctx: BenchContext): Promise<void> {
 export async function getOrderUnderLogins(ctx: BenchContext): Promise<void> {
   await ensureReadOrders(ctx);
   await renewTokens(ctx);
-  const accounts = await loginAccounts(ctx);
+  const accounts = ctx.loginAccounts;
   const logins = runAutocannon(
     {
       baseUrl: ctx.system.apiUrl,
@@ -95,6 +85,7 @@ export async function getOrderUnderLogins(ctx: BenchContext): Promise<void> {
     logins.instance.stop();
   }
   const background = outcomeOf(await logins);
+  await settleLogins(ctx);
   ctx.facts.loginsDuringReads = {
     loginsPerSec: background.succeeded / background.durationSeconds,
     statuses: background.statuses,

@@ -1,14 +1,25 @@
-import { inParallel } from '../api';
-import type { BenchContext } from '../context';
+import { inParallel, type Account, type Api } from '../api';
+import type { BenchContext, ReadUser } from '../context';
+import type { Profile } from '../profile';
 
-/** Registers and logs in the read users (one per connection). */
-export async function createReadUsers(ctx: BenchContext): Promise<void> {
-  const accounts = await inParallel(
-    Array.from({ length: ctx.profile.readUsers }, (_, index) => index),
-    2,
-    () => ctx.api.newUser('reader'),
-  );
-  ctx.readUsers = accounts.map((account) => ({ account, orderIds: [] }));
+/**
+ * Registers and logs in every user the scenarios act as, before any load: the read
+ * users (one per connection), the login users and the large table's owner.
+ */
+export async function createUsers(
+  api: Api,
+  profile: Profile,
+): Promise<{ readUsers: ReadUser[]; loginAccounts: Account[]; largeTableOwner: Account }> {
+  const newUsers = (count: number, prefix: string) =>
+    inParallel(
+      Array.from({ length: count }, (_, index) => index),
+      2,
+      () => api.newUser(prefix),
+    );
+  const readUsers = (await newUsers(profile.readUsers, 'reader')).map((account) => ({ account, orderIds: [] }));
+  const loginAccounts = await newUsers(profile.loginUsers, 'login');
+  const [largeTableOwner] = await newUsers(1, 'bigowner');
+  return { readUsers, loginAccounts, largeTableOwner };
 }
 
 /**
