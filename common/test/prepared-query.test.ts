@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { createDatabase, type Knex } from '../src/database';
-import { selectPrepared } from '../src/prepared-query';
+import { executePrepared, selectPrepared } from '../src/prepared-query';
 import { describeEachDatabase } from './databases';
 
-describeEachDatabase('selectPrepared', (database) => {
+describeEachDatabase('prepared statements', (database) => {
   let db: Knex;
 
   before(async () => {
@@ -56,5 +56,37 @@ describeEachDatabase('selectPrepared', (database) => {
     expect(failure).to.be.instanceOf(Error);
     // The pool still hands out a connection (the failed call released its own).
     expect(await selectPrepared(db, 'select id from things where id = ?', ['a'])).to.have.length(1);
+  });
+
+  it('writes and counts the rows a statement changed', async () => {
+    expect(
+      await executePrepared(db, 'insert into things (id, price, created_at) values (?, ?, ?)', [
+        'c',
+        '10.50',
+        '2026-03-01 12:00:00.000',
+      ]),
+    ).to.equal(1);
+    expect(await executePrepared(db, 'update things set price = ? where id = ?', ['11.00', 'c'])).to.equal(1);
+    expect(await executePrepared(db, 'update things set price = ? where id = ?', ['11.00', 'missing'])).to.equal(0);
+    expect(await executePrepared(db, 'delete from things where id = ?', ['c'])).to.equal(1);
+  });
+
+  it("runs inside a transaction on the transaction's connection, and not after it ended", async () => {
+    const trx = await db.transaction();
+    await executePrepared(trx, 'insert into things (id, price, created_at) values (?, ?, ?)', [
+      'd',
+      '1.00',
+      '2026-03-02 00:00:00.000',
+    ]);
+    expect(await selectPrepared(trx, 'select id from things where id = ?', ['d'])).to.have.length(1);
+    await trx.rollback();
+    expect(await selectPrepared(db, 'select id from things where id = ?', ['d'])).to.have.length(0);
+    let failure: unknown;
+    try {
+      await selectPrepared(trx, 'select id from things where id = ?', ['a']);
+    } catch (error) {
+      failure = error;
+    }
+    expect((failure as Error).message).to.contain('Transaction query already complete');
   });
 });
