@@ -2,7 +2,7 @@ import { toDbTime } from '../../../common/src/db-time';
 import type { Principal } from '../auth/principal';
 import type { OrdersDeps } from './deps';
 import { presentOrder } from './presenter';
-import { countOrders, findHistories, findOrderPage, type OrderFilter } from './repository';
+import { countOrders, findOrderPage, type OrderFilter } from './repository';
 import type { OrderPage, OrderStatus, OrderType } from './types';
 
 /** The list query after validation (defaults applied by the validator). */
@@ -16,8 +16,8 @@ export interface ListQuery {
 
 /**
  * GET /orders: a USER's own orders (keyed by user id) or, for an ADMIN, everyone's; newest
- * first. Three queries whatever the page size: the page, the histories of its orders, and
- * the count.
+ * first. One statement whatever the page size (the page, its orders' histories and the
+ * count); a second one counts only when the page is empty.
  */
 export async function listOrders(deps: OrdersDeps, actor: Principal, query: ListQuery): Promise<OrderPage> {
   const filter: OrderFilter = {
@@ -30,16 +30,10 @@ export async function listOrders(deps: OrdersDeps, actor: Principal, query: List
     filter.createdFrom = toDbTime(day.start);
     filter.createdBefore = toDbTime(day.end);
   }
-  const [invoices, total] = await Promise.all([
-    findOrderPage(deps.db, filter, query.limit, query.offset),
-    countOrders(deps.db, filter),
-  ]);
-  const histories = await findHistories(
-    deps.db,
-    invoices.map((invoice) => invoice.id),
-  );
+  const page = await findOrderPage(deps.db, filter, query.limit, query.offset);
+  const total = page.total ?? (await countOrders(deps.db, filter));
   return {
-    data: invoices.map((invoice) => presentOrder(invoice, histories.get(invoice.id) ?? [])),
+    data: page.orders.map((order) => presentOrder(order.invoice, order.history)),
     page: { limit: query.limit, offset: query.offset, total },
     links: {
       next: query.offset + query.limit < total ? pageLink(query, query.offset + query.limit) : null,

@@ -186,23 +186,66 @@ function whereOf(filter: OrderFilter): { sql: string; bindings: Binding[] } {
   return { sql: conditions.length === 0 ? '' : ` where ${conditions.join(' and ')}`, bindings };
 }
 
-const pageColumns = invoiceColumns.map((column) => `i.${column}`).join(', ');
+const pageColumns = [
+  ...invoiceColumns.map((column) => `i.${column}`),
+  ...historyColumns.map((column) => `h.${column} as h_${column}`),
+].join(', ');
+
+/** The SQL that counts what a filter matches (see countOrders). */
+function countSqlOf(filter: OrderFilter, where: { sql: string }): string {
+  return filter.createdFrom === undefined && filter.createdBefore === undefined
+    ? `select coalesce(sum(total), 0) from invoice_counts${where.sql}`
+    : `select count(*) from invoices${where.sql}`;
+}
+
+/** One page of orders with their histories, and the filter's total when the page is not empty. */
+export interface OrderPageRows {
+  orders: StoredOrder[];
+  total: number | undefined;
+}
 
 /**
- * One page, newest first, ties by id. The page's ids come from the index alone and only
- * those rows are read, so a large offset skips index entries rather than whole rows.
+ * One page, newest first, ties by id, with each order's history and the total, in one
+ * statement: the page's ids come from the index alone (a large offset skips index
+ * entries, not rows), only those rows are read and joined to their few history rows,
+ * and the count rides along as a scalar subquery. An empty page carries no total (ask
+ * countOrders).
  */
-export function findOrderPage(
+export async function findOrderPage(
   db: Queryable,
   filter: OrderFilter,
   limit: number,
   offset: number,
-): Promise<InvoiceRow[]> {
+): Promise<OrderPageRows> {
   const where = whereOf(filter);
   const sql =
-    `select ${pageColumns} from invoices i join (select id from invoices${where.sql}` +
-    ' order by created_at desc, id desc limit ? offset ?) p on p.id = i.id order by i.created_at desc, i.id desc';
-  return selectRows<InvoiceRow>(db, sql, [...where.bindings, limit, offset]);
+    `select ${pageColumns}, (${countSqlOf(filter, where)}) as page_total` +
+    ` from (select id from invoices${where.sql} order by created_at desc, id desc limit ? offset ?) p` +
+    ' join invoices i on i.id = p.id left join invoice_status_history h on h.invoice_id = i.id' +
+    ' order by i.created_at desc, i.id desc';
+  const rows = await selectRows<Record<string, string | number | null>>(db, sql, [
+    ...where.bindings,
+    ...where.bindings,
+    limit,
+    offset,
+  ]);
+  const orders: StoredOrder[] = [];
+  for (const row of rows) {
+    let order = orders[orders.length - 1];
+    if (order?.invoice.id !== row.id) {
+      const invoice = {} as Record<string, unknown>;
+      for (const column of invoiceColumns) invoice[column] = row[column];
+      order = { invoice: invoice as unknown as InvoiceRow, history: [] };
+      orders.push(order);
+    }
+    if (row.h_id !== null) {
+      const entry = {} as Record<string, unknown>;
+      for (const column of historyColumns) entry[column] = row[`h_${column}`];
+      order.history.push(entry as unknown as HistoryRow);
+    }
+  }
+  for (const order of orders) order.history.sort(byTime);
+  return { orders, total: rows.length === 0 ? undefined : Number(rows[0].page_total) };
 }
 
 /**
@@ -211,25 +254,12 @@ export function findOrderPage(
  */
 export async function countOrders(db: Queryable, filter: OrderFilter): Promise<number> {
   const where = whereOf(filter);
-  const sql =
-    filter.createdFrom === undefined && filter.createdBefore === undefined
-      ? `select coalesce(sum(total), 0) as n from invoice_counts${where.sql}`
-      : `select count(*) as n from invoices${where.sql}`;
-  const [row] = await selectRows<{ n: number | string }>(db, sql, where.bindings);
-  return Number(row.n);
-}
-
-/** The histories of several orders in one query, each oldest first. */
-export async function findHistories(db: Queryable, invoiceIds: string[]): Promise<Map<string, HistoryRow[]>> {
-  const histories = new Map<string, HistoryRow[]>(invoiceIds.map((id) => [id, []]));
-  if (invoiceIds.length === 0) return histories;
-  const rows = await selectRows<HistoryRow>(
+  const [row] = await selectRows<{ n: number | string }>(
     db,
-    `select ${historyColumns.join(', ')} from invoice_status_history where invoice_id in ${placeholders(invoiceIds.length)}`,
-    invoiceIds,
+    `select (${countSqlOf(filter, where)}) as n`,
+    where.bindings,
   );
-  for (const row of rows.sort(byTime)) histories.get(row.invoice_id)?.push(row);
-  return histories;
+  return Number(row.n);
 }
 
 export interface StatusChange {
