@@ -53,6 +53,8 @@ export async function inTransaction<T>(db: Knex, work: (trx: Knex.Transaction) =
     try {
       const result = await work(trx);
       await trx.commit();
+      // commit() resolves even when the COMMIT fails: the transaction's promise says how it ended.
+      await trx.executionPromise;
       return result;
     } catch (error) {
       if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
