@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { createDatabase } from '../../common/src/database';
+import { selectPrepared } from '../../common/src/prepared-query';
 import { testDatabases } from '../../common/test/databases';
 import { FaultProxy } from '../../test/resilience/support/fault-proxy';
 import { toProblem } from '../src/http/error-handler';
@@ -45,7 +46,7 @@ const mysql = testDatabases()
     try {
       await inTransaction(db, async (trx) => {
         ran = true;
-        return trx.raw('select 1');
+        return selectPrepared(trx, 'select 1', []);
       });
     } catch (error) {
       failure = error;
@@ -61,6 +62,7 @@ const mysql = testDatabases()
       status: 503,
       code: 'database-unavailable',
     });
-    expect(await inTransaction(db, async (trx) => (await trx.raw('select 2 as n'))[0][0].n)).to.equal(2);
+    const [row] = await inTransaction(db, (trx) => selectPrepared<{ n: number }>(trx, 'select 2 as n', []));
+    expect(Number(row.n)).to.equal(2);
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { createDatabase } from '../../common/src/database';
+import { executePrepared } from '../../common/src/prepared-query';
 import { testDatabases } from '../../common/test/databases';
 import { FaultProxy } from '../../test/resilience/support/fault-proxy';
 import { toProblem } from '../src/http/error-handler';
@@ -43,7 +44,7 @@ const mysql = testDatabases()
     let outcome: unknown;
     try {
       outcome = await inTransaction(db, async (trx) => {
-        await trx.raw('insert into acknowledged (id) values (1)');
+        await executePrepared(trx, 'insert into acknowledged (id) values (1)', []);
         return 'committed';
       });
     } catch (error) {

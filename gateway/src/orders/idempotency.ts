@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { fromDbTime, toDbTime } from '../../../common/src/db-time';
 import { ProblemError } from '../http/problem';
-import { execute, placeholders, selectRows } from './sql';
+import { execute, placeholders, selectRows, type Transaction } from './sql';
 import { isUniqueViolation } from './sql-errors';
 import type { OrderType } from './types';
 
@@ -159,12 +159,7 @@ export async function claimKey(db: Knex, use: KeyUse, now: Date): Promise<ClaimO
  * Marks the key used by this order, inside the order's transaction, only if the claim is
  * still ours. False means another request took the key over: the caller must roll back.
  */
-export async function completeClaim(
-  trx: Knex.Transaction,
-  claim: Claim,
-  invoiceId: string,
-  at: string,
-): Promise<boolean> {
+export async function completeClaim(trx: Transaction, claim: Claim, invoiceId: string, at: string): Promise<boolean> {
   const updated = await execute(
     trx,
     "update idempotency_keys set state = 'COMPLETED', invoice_id = ?, updated_at = ? where id = ? and claim_token = ? and state = 'IN_FLIGHT'",

@@ -1,7 +1,16 @@
 import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { isUniqueViolation } from './sql-errors';
-import { execute, inTransaction, isMySql, placeholders, selectRows, type Binding, type Queryable } from './sql';
+import {
+  execute,
+  inTransaction,
+  isMySql,
+  placeholders,
+  selectRows,
+  type Binding,
+  type Queryable,
+  type Transaction,
+} from './sql';
 import type { OrderStatus, OrderType, ProductType } from './types';
 
 /** A row of `invoices` (one per order). Money is fixed two-place text; times are UTC DATETIME(3) text. */
@@ -109,7 +118,7 @@ function byTime(a: HistoryRow, b: HistoryRow): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-async function countOneMore(trx: Knex.Transaction, invoice: InvoiceRow, status: OrderStatus, at: string) {
+async function countOneMore(trx: Transaction, invoice: InvoiceRow, status: OrderStatus, at: string) {
   await execute(trx, isMySql(trx) ? countUpsertSql.mysql : countUpsertSql.sqlite, [
     uuidv7(),
     invoice.user_id,
@@ -126,7 +135,7 @@ async function countOneMore(trx: Knex.Transaction, invoice: InvoiceRow, status: 
  * its first history entry and its count.
  */
 export async function insertOrder(
-  trx: Knex.Transaction,
+  trx: Transaction,
   invoice: InvoiceRow,
   history: HistoryRow,
   nextOrderNumber: () => string,

@@ -1,15 +1,24 @@
 import type { Knex } from 'knex';
-import { executePrepared, selectPrepared } from '../../../common/src/prepared-query';
+import {
+  executePrepared,
+  inSqlTransaction,
+  selectPrepared,
+  SqlTransaction,
+  type SqlTarget,
+} from '../../../common/src/prepared-query';
 
 /**
  * Plain SQL for the hot paths: the statements are written once, run the same on SQLite
  * and MySQL, and skip the query builder's per-call work (measured at about 0.15 ms of
  * CPU per statement, a large share of a request).
  */
-export type Queryable = Knex | Knex.Transaction;
+export type Queryable = SqlTarget;
+/** A transaction the repository writes in: ours (inTransaction) or Knex's. */
+export type Transaction = SqlTransaction | Knex.Transaction;
 export type Binding = string | number | null;
 
 export function isMySql(db: Queryable): boolean {
+  if (db instanceof SqlTransaction) return db.mysql;
   return (db.client.config as { client?: unknown }).client === 'mysql2';
 }
 
@@ -39,25 +48,17 @@ function isDeadlock(error: unknown): boolean {
 const maxDeadlockAttempts = 3;
 
 /**
- * Runs `work` in a transaction, again from the start if InnoDB rolled it back as a
- * deadlock victim (possible when two transactions insert the same new counter row).
- * A failure is reported as the statement's own error: when the connection died, the
- * ROLLBACK that follows fails too, and its error would hide what happened.
+ * Runs `work` in a transaction (plain BEGIN/COMMIT on one pool connection, see
+ * inSqlTransaction), again from the start if InnoDB rolled it back as a deadlock victim
+ * (possible when two transactions insert the same new counter row). A failure is the
+ * statement's own error, a failed BEGIN or COMMIT included: when the connection died, the
+ * ROLLBACK that follows fails too and is not reported.
  */
-export async function inTransaction<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(db: Knex, work: (trx: SqlTransaction) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const trx = await db.transaction();
-    // A BEGIN that failed (the connection died) still hands out a transaction, already
-    // completed: its promise holds the real error, which must not turn into "query already complete".
-    if (trx.isCompleted()) await trx.executionPromise;
     try {
-      const result = await work(trx);
-      await trx.commit();
-      // commit() resolves even when the COMMIT fails: the transaction's promise says how it ended.
-      await trx.executionPromise;
-      return result;
+      return await inSqlTransaction(db, work);
     } catch (error) {
-      if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
       if (attempt >= maxDeadlockAttempts || !isDeadlock(error)) throw error;
     }
   }
