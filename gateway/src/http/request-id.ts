@@ -1,6 +1,5 @@
-import { randomFillSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../../../common/src/uuid';
 
 declare module 'node:http' {
   interface IncomingMessage {
@@ -13,29 +12,12 @@ declare module 'node:http' {
 const saneRequestId = /^[\x21-\x7E]{1,128}$/;
 
 /**
- * Random bytes for new ids, drawn from the system 4 KiB at a time: uuid's v7 otherwise
- * asks for 16 fresh bytes on every call, a measurable share of a whole request.
- */
-const randomPool = Buffer.alloc(4096);
-let poolOffset = randomPool.length;
-
-function pooledRandom16(): Uint8Array {
-  if (poolOffset === randomPool.length) {
-    randomFillSync(randomPool);
-    poolOffset = 0;
-  }
-  poolOffset += 16;
-  return randomPool.subarray(poolOffset - 16, poolOffset);
-}
-
-/**
  * The request's id: the caller's `X-Request-Id` when sane, else a new UUID v7. It is
  * echoed on the response, logged, and passed to the auth service.
  */
 export function assignRequestId(req: IncomingMessage, res: ServerResponse): string {
   const offered = req.headers['x-request-id'];
-  const id =
-    typeof offered === 'string' && saneRequestId.test(offered) ? offered : uuidv7({ random: pooledRandom16() });
+  const id = typeof offered === 'string' && saneRequestId.test(offered) ? offered : uuidv7();
   res.setHeader('X-Request-Id', id);
   return id;
 }

@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../../../common/src/uuid';
 import { toDbTime } from '../../../common/src/db-time';
 import type { Principal } from '../auth/principal';
 import type { OrdersDeps } from './deps';

@@ -24,6 +24,8 @@ export interface DayRange {
 export class BusinessCalendar {
   private readonly format: Intl.DateTimeFormat;
   private readonly ranges = new Map<string, DayRange>();
+  /** The day of the last dateStamp asked for: its instants [start, end) and its stamp. */
+  private currentDay?: { start: number; end: number; stamp: string };
 
   constructor(readonly timeZone: string) {
     // Throws a RangeError for a zone Intl does not know.
@@ -37,7 +39,15 @@ export class BusinessCalendar {
 
   /** The business day of an instant as `YYYYMMDD`. */
   dateStamp(instant: Date): string {
-    return String(this.dayNumber(instant.getTime()));
+    const at = instant.getTime();
+    const current = this.currentDay;
+    if (current !== undefined && at >= current.start && at < current.end) return current.stamp;
+    const stamp = String(this.dayNumber(at));
+    // Every order created today asks for today's stamp: keep the day's range, so Intl is
+    // consulted once a day rather than once an order.
+    const range = this.dayRange(`${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}`);
+    this.currentDay = { start: range.start.getTime(), end: range.end.getTime(), stamp };
+    return stamp;
   }
 
   /**

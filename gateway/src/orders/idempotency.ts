@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../../../common/src/uuid';
 import { fromDbTime, toDbTime } from '../../../common/src/db-time';
 import { ProblemError } from '../http/problem';
 import { execute, placeholders, selectRows, type Transaction } from './sql';

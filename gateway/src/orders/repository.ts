@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../../../common/src/uuid';
 import { isUniqueViolation } from './sql-errors';
 import {
   execute,
