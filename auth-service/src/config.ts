@@ -76,7 +76,7 @@ const envShape = {
   JWT_EXPIRES_IN: durationSeconds('15m'),
   JWT_REFRESH_EXPIRES_IN: durationSeconds('7d'),
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
-  BCRYPT_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  BCRYPT_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   BCRYPT_MAX_QUEUE: z.coerce.number().int().min(0).max(100000).default(100),
   LOGIN_MAX_FAILURES: positiveInt(10),
   LOGIN_LOCK_SECONDS: durationSeconds('900'),

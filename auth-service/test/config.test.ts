@@ -27,7 +27,7 @@ describe('auth-service configuration', () => {
     expect(config.database.client === 'sqlite' && config.database.filename).to.match(/data\/auth\.sqlite$/);
     expect(config).to.include({
       bcryptCost: 12,
-      bcryptMaxConcurrency: 2,
+      bcryptMaxConcurrency: 1,
       loginMaxFailures: 10,
       loginLockSeconds: 900,
       migrateOnStart: true,

@@ -3,11 +3,14 @@ import bcrypt from 'bcrypt';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 
 /**
- * bcrypt on libuv's thread pool, never more than `maxConcurrency` at once. On a small
- * pod (2 cores shared with the gateway) two hashes already saturate the CPU: more at
- * once would not log anyone in faster, but would take the pool threads and the CPU
- * that ValidateToken, Refresh and the database driver need. Excess logins queue (a
- * bounded queue; beyond it they are turned away as UNAVAILABLE rather than piling up).
+ * bcrypt on libuv's thread pool, never more than `maxConcurrency` at once
+ * (BCRYPT_MAX_CONCURRENCY, default 1). A hash keeps a core busy for its whole length:
+ * on a small pod (2 cores shared with the gateway, the auth container limited to one)
+ * a second concurrent hash would not log anyone in faster, but would take the CPU that
+ * ValidateToken, Refresh, the gateway and the database need — measured, reads kept
+ * about half their throughput while logins saturated two bcrypt slots, and more with
+ * one. Raise it with the auth container's CPU. Excess logins queue (a bounded queue;
+ * beyond it they are turned away as UNAVAILABLE rather than piling up).
  */
 export class PasswordHasher {
   private readonly limiter: ConcurrencyLimiter;
