@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createWithRetries, type LogicalOrder } from './support/idempotent-client';
-import { countResults, startLoad, type Outcome } from './support/load';
-import { getOrder } from './support/orders';
+import { countResults, percentile, startLoad, type Outcome } from './support/load';
+import { cancelOrder, changeStatus, getOrder, placeOrder, type Order } from './support/orders';
 import { orderCounterErrors } from './support/orders-db';
 import { sleep } from './support/processes';
 import { report } from './support/report';
@@ -10,6 +10,8 @@ import type { FaultMode } from './support/fault-proxy';
 
 interface Fault {
   name: string;
+  /** How long the fault lasts before the heal. */
+  holdMs: number;
   apply(stack: Stack): Promise<void>;
 }
 
@@ -17,6 +19,7 @@ interface Fault {
 const faults: Fault[] = [
   {
     name: 'connections cut, connects refused',
+    holdMs: 4000,
     async apply(stack) {
       for (const proxy of [stack.ordersProxy, stack.authProxy]) {
         await proxy.setMode('refuse');
@@ -26,6 +29,7 @@ const faults: Fault[] = [
   },
   {
     name: 'connections cut, connects reset',
+    holdMs: 4000,
     async apply(stack) {
       for (const proxy of [stack.ordersProxy, stack.authProxy]) {
         await proxy.setMode('reset');
@@ -35,6 +39,8 @@ const faults: Fault[] = [
   },
   {
     name: 'connections cut, connects hang (black hole)',
+    // Longer than the gateway's connect and pool-acquire timeouts (5 s): a request must give up with 503 in time.
+    holdMs: 7000,
     async apply(stack) {
       for (const proxy of [stack.ordersProxy, stack.authProxy]) {
         await proxy.setMode('blackhole' as FaultMode);
@@ -44,23 +50,31 @@ const faults: Fault[] = [
   },
   {
     name: '1.5 s latency each way',
+    holdMs: 4000,
     async apply(stack) {
       for (const proxy of [stack.ordersProxy, stack.authProxy]) proxy.setLatency(1500);
     },
   },
 ];
 
-const faultMs = 4000;
-
 describe('Scenario 2: database failure through the fault proxy', function () {
   this.timeout(240_000);
   const section = report.section('Scenario 2 — MariaDB cut, reset, black-holed and slowed through the fault proxy');
   let stack: Stack;
   let clients: Account[];
+  /** Orders the load confirms or cancels again and again (both are no-ops once done). */
+  let changing: Array<{ account: Account; order: Order; action: 'confirm' | 'cancel' }>;
 
   before(async () => {
     stack = await Stack.start({ label: 's2' });
     clients = [await stack.newUser(), await stack.newUser(), await stack.newUser()];
+    changing = [];
+    for (const account of clients) {
+      for (const action of ['confirm', 'cancel'] as const) {
+        for (const kind of ['purchase', 'sale'] as const)
+          changing.push({ account, action, order: await placeOrder(stack, account.accessToken, kind) });
+      }
+    }
   });
   after(async () => {
     await stack?.stop();
@@ -69,16 +83,28 @@ describe('Scenario 2: database failure through the fault proxy', function () {
   it('answers 503 while the database is gone, recovers by itself, and keeps every acknowledged order exactly once', async () => {
     const gatewayPid = stack.gateway.pid;
     const authPid = stack.auth.pid;
-    // Reads of the orders database (orders, products), of the auth database (login), of both (readyz).
-    const reads = ['orders', 'products', 'healthz', 'readyz', 'login'] as const;
+    // Reads of the orders database (orders, products), of the auth database (login), of both
+    // (readyz), and status changes (a transaction: status, history, counters) repeated as no-ops.
+    const reads = ['orders', 'products', 'healthz', 'readyz', 'login', 'change'] as const;
     const load = startLoad({
-      concurrency: 4,
+      concurrency: 16,
       maxOperations: 20_000,
       maxDurationMs: 150_000,
       ratePerSecond: 60,
       operation: (index) => {
         const label = reads[index % reads.length];
-        const client = clients[index % clients.length];
+        const round = Math.floor(index / reads.length);
+        const client = clients[round % clients.length];
+        if (label === 'change') {
+          const { account, order, action } = changing[round % changing.length];
+          return {
+            label,
+            run: () =>
+              action === 'confirm'
+                ? changeStatus(stack, account.accessToken, order.id, 'ORDER_COMPLETED')
+                : cancelOrder(stack, account.accessToken, order.id),
+          };
+        }
         if (label === 'login')
           return {
             label,
@@ -112,9 +138,11 @@ describe('Scenario 2: database failure through the fault proxy', function () {
     const logical: LogicalOrder[] = [];
     const creators = clients.map(async (client, i) => {
       let n = 0;
-      // Bounded: at most 150 logical orders per client, whatever the speed of the system.
-      while (creating && n < 150) {
+      // Paced so that creation spans every fault however fast the system is (a new logical
+      // order every 200 ms per client), and bounded: at most 250 per client.
+      while (creating && n < 250) {
         n += 1;
+        const started = performance.now();
         const quantity = `${1 + ((n * 7 + i) % 50)}.${String((n * 13) % 100).padStart(2, '0')}`;
         logical.push(
           await createWithRetries(stack, client, {
@@ -123,6 +151,7 @@ describe('Scenario 2: database failure through the fault proxy', function () {
             deadlineMs: 60_000,
           }),
         );
+        await sleep(Math.max(0, 200 - (performance.now() - started)));
       }
     });
 
@@ -138,7 +167,7 @@ describe('Scenario 2: database failure through the fault proxy', function () {
     for (const fault of faults) {
       const from = at();
       await fault.apply(stack);
-      await sleep(faultMs);
+      await sleep(fault.holdMs);
       const healedAt = at();
       await stack.ordersProxy.heal();
       await stack.authProxy.heal();
@@ -203,6 +232,22 @@ describe('Scenario 2: database failure through the fault proxy', function () {
         else if (JSON.stringify(stored.json) !== JSON.stringify(order.created))
           mismatches.push(`${order.key}: stored ${stored.text} != returned ${JSON.stringify(order.created)}`);
       }
+      // Each order the load confirmed or cancelled: in its final state, each arrow recorded once
+      // however many times the change was retried through the faults.
+      const changeErrors: string[] = [];
+      for (const { account, order, action } of changing) {
+        const stored = await getOrder(stack, account.accessToken, order.id);
+        const final = stored.json as Order;
+        const to = action === 'confirm' ? 'ORDER_COMPLETED' : 'CANCELLED';
+        const history = stored.status === 200 ? final.statusHistory.map((h) => `${h.from}>${h.to}`).join(' ') : '';
+        if (
+          stored.status !== 200 ||
+          final.status !== to ||
+          history !== `null>PENDING PENDING>${to}` ||
+          (final.cancelledAt !== null) !== (to === 'CANCELLED')
+        )
+          changeErrors.push(`${order.id}: ${stored.status} ${final?.status} [${history}]`);
+      }
       const tables = (await db.raw('show tables'))[0] as Array<Record<string, string>>;
       const names = tables.map((row) => Object.values(row)[0]);
       const orderTable = names.includes('invoices')
@@ -224,9 +269,24 @@ describe('Scenario 2: database failure through the fault proxy', function () {
       const counterErrors = await orderCounterErrors(db);
       const gaveUp = logical.filter((l) => !l.created);
       section
-        .figure('Read requests sent', outcomes.length)
-        .counts('Read status counts', countResults(outcomes))
-        .counts('Hard-outage reads still running at the heal', countResults(outageDb.filter(straddlesHeal)))
+        .figure('Load requests sent (reads, logins, status changes)', outcomes.length)
+        .counts('Load status counts', countResults(outcomes))
+        .counts(
+          'Status changes and cancels (no-ops once applied)',
+          countResults(outcomes.filter((o) => o.label === 'change')),
+        )
+        .counts('Hard-outage requests still running at the heal', countResults(outageDb.filter(straddlesHeal)))
+        .figure(
+          '503 answer time during hard outages: p50 / p99 / max',
+          `${[50, 99, 100]
+            .map((p) =>
+              percentile(
+                outageDb.filter((o) => o.result === 503).map((o) => o.durationMs),
+                p,
+              ).toFixed(0),
+            )
+            .join(' / ')} ms`,
+        )
         .figure('Logical orders (one idempotency key each)', logical.length)
         .figure('Create attempts (with retries)', allAttempts.length)
         .counts(
@@ -239,12 +299,20 @@ describe('Scenario 2: database failure through the fault proxy', function () {
         .figure('Orders acknowledged (2xx)', acknowledged.length)
         .figure(`Rows in ${orderTable}`, rowCount)
         .table(
-          'Faults (each held 4 s, then healed)',
-          ['fault', 'requests during fault', 'statuses during fault', 'heal → /readyz 200', 'heal → GET /products 200'],
+          'Faults (both databases at once, each held, then healed)',
+          [
+            'fault',
+            'held',
+            'requests during fault',
+            'statuses during fault',
+            'heal → /readyz 200',
+            'heal → GET /products 200',
+          ],
           windows.map((w) => {
             const during = outcomes.filter((o) => o.startedMs >= w.from && o.startedMs < w.healedAt);
             return [
               w.name,
+              `${((w.healedAt - w.from) / 1000).toFixed(1)} s`,
               during.length,
               JSON.stringify(countResults(during)),
               `${w.readyAgainMs.toFixed(0)} ms`,
@@ -256,6 +324,11 @@ describe('Scenario 2: database failure through the fault proxy', function () {
         'database-backed requests during a hard outage answered 503 (never 500, never a hang; 200 only for one still running at the heal)',
         outageDb.length > 0 && outageDb.every(outageAnswerOk),
         `${JSON.stringify(countResults(outageDb))} ${examples(outageDb.filter((o) => !outageAnswerOk(o)))}`,
+      );
+      section.invariant(
+        'every request during a hard outage was answered within 7 s (the database timeouts are 5 s)',
+        outageDb.every((o) => o.durationMs <= 7000),
+        examples(outageDb.filter((o) => o.durationMs > 7000)),
       );
       section.invariant(
         '/readyz answered 503 during hard outages (200 only for one still running at the heal)',
@@ -288,7 +361,7 @@ describe('Scenario 2: database failure through the fault proxy', function () {
         ),
       );
       section.invariant(
-        'after recovery every read succeeded',
+        'after recovery every request succeeded',
         outcomes.filter(settled).every((o) => o.result === 200),
         `${JSON.stringify(countResults(outcomes.filter(settled)))} ${examples(outcomes.filter((o) => settled(o) && o.result !== 200))}`,
       );
@@ -303,9 +376,14 @@ describe('Scenario 2: database failure through the fault proxy', function () {
         mismatches.slice(0, 3).join('; '),
       );
       section.invariant(
-        'one row per idempotency key: rows in the orders table = acknowledged orders',
-        rowCount === acknowledged.length,
-        `${rowCount} rows, ${acknowledged.length} acknowledged`,
+        'one row per idempotency key: rows in the orders table = acknowledged orders (+ the orders changed by the load)',
+        rowCount === acknowledged.length + changing.length,
+        `${rowCount} rows, ${acknowledged.length} + ${changing.length} acknowledged`,
+      );
+      section.invariant(
+        'status changes and cancels retried through the faults: final state reached, each arrow recorded once',
+        changeErrors.length === 0,
+        changeErrors.slice(0, 3).join('; '),
       );
       section.invariant(
         'no idempotency key stored twice',
