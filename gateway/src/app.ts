@@ -3,7 +3,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { bearerAuthentication } from './auth/bearer';
 import type { TokenValidator } from './auth/token-validator';
-import type { SwaggerUi } from './health/docs';
+import { docsPath, type SwaggerUi } from './health/docs';
 import type { GatewayMetrics } from './health/metrics';
 import type { Contract } from './http/contract';
 import { problemDetailsHandler } from './http/error-handler';
@@ -49,7 +49,7 @@ export function createApp(deps: AppDeps): express.Express {
       },
     }),
   );
-  app.use(deps.docs.assets);
+  app.use(docsPath, deps.docs.assets);
   app.use(bearerAuthentication(deps.tokens));
   app.use(jsonBody());
   app.use(contractValidator(deps.contract, deps.handlers, { validateResponses: deps.validateResponses }));

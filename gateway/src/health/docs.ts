@@ -35,6 +35,7 @@ export function swaggerUiFor(contract: Contract): SwaggerUi {
     page: (_req, res) => {
       res.type('html').send(html);
     },
-    assets: express.Router().use(docsPath, onlyPageAssets, initScript, staticFiles),
+    // Mounted under docsPath by the app (so other requests never enter this router).
+    assets: express.Router().use(onlyPageAssets, initScript, staticFiles),
   };
 }

@@ -20,17 +20,36 @@ export function cacheRoutePatterns(): void {
   if (installed) return;
   installed = true;
   const compile: Compile = pathToRegexpModule.pathToRegexp;
-  const patterns = new Map<string, ReturnType<Compile>>();
+  type Options = Record<string, unknown>;
+  interface Entry {
+    options: Options;
+    pattern: ReturnType<Compile>;
+  }
+  // By path, then by option values: no key is built per call (several calls per request).
+  const patterns = new Map<string, Entry[]>();
+  let count = 0;
+  const sameOptions = (a: Options, b: Options) =>
+    a.sensitive === b.sensitive &&
+    a.strict === b.strict &&
+    a.end === b.end &&
+    a.trailing === b.trailing &&
+    a.delimiter === b.delimiter;
+  const onlyKeyedOptions = (options: Options) => {
+    for (const name in options) if (!keyedOptions.has(name)) return false;
+    return true;
+  };
   const cached = ((path, options = {}) => {
-    if (typeof path !== 'string' || !Object.keys(options).every((name) => keyedOptions.has(name))) {
+    if (typeof path !== 'string' || !onlyKeyedOptions(options as Options)) {
       return compile(path, options);
     }
-    const { sensitive, strict, end, trailing, delimiter } = options as Record<string, unknown>;
-    const key = `${path}\u0000${sensitive}\u0000${strict}\u0000${end}\u0000${trailing}\u0000${delimiter}`;
-    let pattern = patterns.get(key);
-    if (pattern === undefined) {
-      pattern = compile(path, options);
-      if (patterns.size < maxPatterns) patterns.set(key, pattern);
+    let entries = patterns.get(path);
+    const hit = entries?.find((entry) => sameOptions(entry.options, options as Options));
+    if (hit) return hit.pattern;
+    const pattern = compile(path, options);
+    if (count < maxPatterns) {
+      if (entries === undefined) patterns.set(path, (entries = []));
+      entries.push({ options: { ...(options as Options) }, pattern });
+      count += 1;
     }
     return pattern;
   }) as Compile;
