@@ -23,7 +23,7 @@ describe('Scenario 6: graceful shutdown under load', function () {
 
   it('gateway: in-flight requests complete, new connections are refused, exit 0, nothing half-written', async () => {
     // Slow the orders database so that creates are surely in flight at the signal.
-    stack.ordersProxy.setLatency(150);
+    stack.ordersProxy.setLatency(100);
     const keys: string[] = [];
     const load = startLoad({
       concurrency: 8,
