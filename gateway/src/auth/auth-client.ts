@@ -67,14 +67,18 @@ export class AuthClient {
     });
   }
 
-  async register(username: string, password: string, requestId: string): Promise<void> {
-    await this.call('Register', (...call) => this.client.register({ username, password }, ...call), requestId);
+  /** `signal`: cancels the call (the client went away); the auth service then skips its bcrypt. */
+  async register(username: string, password: string, requestId: string, signal?: AbortSignal): Promise<void> {
+    await this.call('Register', (...call) => this.client.register({ username, password }, ...call), requestId, {
+      signal,
+    });
   }
 
-  login(username: string, password: string, requestId: string): Promise<LoginResponse__Output> {
+  login(username: string, password: string, requestId: string, signal?: AbortSignal): Promise<LoginResponse__Output> {
     return this.call('Login', (...call) => this.client.login({ username, password }, ...call), requestId, {
       timeoutMs: this.options.loginTimeoutMs,
       unauthenticated: 'invalid-credentials',
+      signal,
     });
   }
 
@@ -115,18 +119,23 @@ export class AuthClient {
     {
       timeoutMs = this.options.timeoutMs,
       unauthenticated = 'unauthenticated' as 'unauthenticated' | 'invalid-credentials',
+      signal = undefined as AbortSignal | undefined,
     } = {},
   ): Promise<Response> {
     const metadata = new grpc.Metadata();
     metadata.set('x-request-id', requestId);
     const started = process.hrtime.bigint();
     return new Promise((resolve, reject) => {
-      invoke(metadata, { deadline: Date.now() + timeoutMs }, (error, response) => {
+      const cancel = () => call.cancel();
+      const call = invoke(metadata, { deadline: Date.now() + timeoutMs }, (error, response) => {
+        signal?.removeEventListener('abort', cancel);
         const code = grpc.status[error ? error.code : grpc.status.OK] ?? 'UNKNOWN';
         this.metrics.observeGrpc(method, code, Number(process.hrtime.bigint() - started) / 1e9);
         if (error) reject(problemFromGrpc(error, unauthenticated));
         else resolve(response as Response);
       });
+      if (signal?.aborted) call.cancel();
+      else signal?.addEventListener('abort', cancel, { once: true });
     });
   }
 }

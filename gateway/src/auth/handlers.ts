@@ -28,18 +28,43 @@ function sendTokenPair(res: Response, tokens: IssuedTokens): void {
   res.json(body);
 }
 
+/**
+ * Runs a bcrypt-bound call (register, login) so that it is cancelled if the client goes
+ * away first: the auth service then drops it from its bcrypt queue instead of spending a
+ * hash on an answer nobody reads (clients that time out and retry would otherwise pile
+ * up work). Once the client is gone there is no one to answer, so nothing is sent.
+ */
+async function whileClientWaits(res: Response, call: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const gone = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) gone.abort();
+  };
+  res.once('close', onClose);
+  try {
+    await call(gone.signal);
+  } catch (error) {
+    if (!gone.signal.aborted) throw error;
+  } finally {
+    res.removeListener('close', onClose);
+  }
+}
+
 /** Accounts and sessions: each route is one call to the auth service. */
 export function authHandlers(deps: { auth: AuthClient; tokens: TokenValidator }): OperationHandlers {
   const { auth, tokens } = deps;
   return {
     register: async (req, res) => {
       const { username, password } = req.body as Credentials;
-      await auth.register(username, password, requestIdOf(req));
-      res.status(204).end();
+      await whileClientWaits(res, async (signal) => {
+        await auth.register(username, password, requestIdOf(req), signal);
+        res.status(204).end();
+      });
     },
     login: async (req, res) => {
       const { username, password } = req.body as Credentials;
-      sendTokenPair(res, await auth.login(username, password, requestIdOf(req)));
+      await whileClientWaits(res, async (signal) => {
+        sendTokenPair(res, await auth.login(username, password, requestIdOf(req), signal));
+      });
     },
     refresh: async (req, res) => {
       sendTokenPair(res, await auth.refresh(bearerTokenOf(res), requestIdOf(req)));
