@@ -12,6 +12,8 @@ export interface LargeTable {
   /** Invoices on that day. */
   invoicesOnDate: number;
   seedSeconds: number;
+  /** How long MariaDB then took to finish its background work. */
+  settleSeconds: number;
 }
 
 function largeTable(ctx: BenchContext): LargeTable {
