@@ -5,7 +5,7 @@ import { toDbTime } from '../../../common/src/db-time';
 /**
  * The two gold products, inserted only when missing: seeds run after every migration run
  * and must never overwrite prices. These opening prices (KRW per gram, around the Korean
- * retail gold market of late 2025) are placeholders: operators set the real ones with
+ * retail gold market of late 2025) are opening values: operators set current ones with
  * PUT /products/{productType}/prices. Customers buy at the purchase price and sell at the
  * lower sale price.
  */
