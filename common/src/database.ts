@@ -48,7 +48,10 @@ export function createDatabase(config: DatabaseConfig): Knex {
     pool: {
       min: 0,
       max: config.poolMax,
-      afterCreate(connection: { query(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null, connection: unknown) => void) {
+      afterCreate(
+        connection: { query(sql: string, done: (error: Error | null) => void): void },
+        done: (error: Error | null, connection: unknown) => void,
+      ) {
         connection.query("SET time_zone = '+00:00'", (error) => done(error, connection));
       },
     },

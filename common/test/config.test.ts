@@ -4,7 +4,12 @@ import { ConfigError, databaseFromEnv, durationSeconds, parseDatabaseUrl, parseE
 
 describe('common configuration', () => {
   it('names every bad variable', () => {
-    expect(() => parseEnv({ API_PORT: z.coerce.number().int(), LOG_LEVEL: z.enum(['info']) }, { API_PORT: 'x', LOG_LEVEL: 'loud' }))
+    expect(() =>
+      parseEnv(
+        { API_PORT: z.coerce.number().int(), LOG_LEVEL: z.enum(['info']) },
+        { API_PORT: 'x', LOG_LEVEL: 'loud' },
+      ),
+    )
       .to.throw(ConfigError)
       .with.property('message')
       .that.matches(/API_PORT/)
