@@ -40,9 +40,8 @@ export async function renewTokens(ctx: BenchContext): Promise<void> {
   await Promise.all(accounts.map((account) => ctx.api.renew(account, tokenMaxAgeMs)));
 }
 
-export function systemRoles(watched: Watched): string[] {
-  return Object.keys(watched).filter((role) => role !== 'bench' && role !== 'ceiling');
-}
+/** The processes a request costs: the programs and the benchmark's share of the database. */
+export const systemRoles = ['gateway', 'auth', 'db'];
 
 /** Measures an HTTP load against the system (or, with `watched`, the ceiling) and records it. */
 export async function measureHttp(
@@ -66,7 +65,7 @@ export async function record(
   name: string,
   watched: Watched,
   load: (seconds: number, measured: boolean) => Promise<LoadOutcome>,
-  roles: string[] = watched.ceiling !== undefined ? ['ceiling'] : systemRoles(watched),
+  roles: string[] = watched.ceiling !== undefined ? ['ceiling'] : systemRoles,
 ): Promise<Measurement> {
   ctx.system.assertRunning();
   ctx.log(`${name}`);
@@ -74,6 +73,7 @@ export async function record(
     name,
     watched,
     systemRoles: roles,
+    dbThreads: watched.gateway !== undefined ? ctx.system.dbThreads : undefined,
     warmupSeconds: ctx.profile.warmupSeconds,
     runs: ctx.profile.runs,
     runSeconds: ctx.profile.runSeconds,

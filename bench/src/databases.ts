@@ -12,7 +12,14 @@ function server(): { host: string; port: number; user: string; password: string 
   return { host: config.host, port: config.port, user: config.user, password: config.password };
 }
 
-export const benchDatabases = { auth: 'aletheia_bench_auth', orders: 'aletheia_bench_orders' } as const;
+/**
+ * The run's own databases. Named per run (the benchmark's pid), since another run may
+ * share the server at the same time (a CI smoke run next to a full one); dropped at the end.
+ */
+export const benchDatabases = {
+  auth: `aletheia_bench_auth_${process.pid}`,
+  orders: `aletheia_bench_orders_${process.pid}`,
+} as const;
 
 /** A program's database URL on the bench server. */
 export function databaseUrl(database: string): string {
@@ -23,9 +30,24 @@ export function databaseUrl(database: string): string {
   return `mysql://${credentials}@${host}:${port}/${database}`;
 }
 
+/** A connection to the server that uses no database (for server-wide questions). */
+export function connectServer(): Knex {
+  return knex({ client: 'mysql2', connection: server(), pool: { min: 0, max: 1 } });
+}
+
+/** Drops the run's databases. */
+export async function dropBenchDatabases(): Promise<void> {
+  const admin = connectServer();
+  try {
+    for (const name of Object.values(benchDatabases)) await admin.raw(`DROP DATABASE IF EXISTS \`${name}\``);
+  } finally {
+    await admin.destroy();
+  }
+}
+
 /** Drops and creates the benchmark's databases, so every run starts empty. */
 export async function recreateBenchDatabases(): Promise<void> {
-  const admin = knex({ client: 'mysql2', connection: server(), pool: { min: 0, max: 1 } });
+  const admin = connectServer();
   try {
     for (const name of Object.values(benchDatabases)) {
       await admin.raw(`DROP DATABASE IF EXISTS \`${name}\``);

@@ -1,3 +1,4 @@
+import { DatabaseThreads } from './db-threads';
 import { cpuDelta, cpuSnapshot, RssSampler, type Watched } from './proc-stats';
 
 /** What one load run produced, whatever drove it (autocannon, a gRPC loop, a bcrypt loop). */
@@ -56,6 +57,8 @@ export interface MeasureOptions {
   watched: Watched;
   /** Roles whose CPU is the system's cost (the loader and the ceiling are not). */
   systemRoles: string[];
+  /** When given, role `db` is the CPU of the database threads serving the benchmark's connections. */
+  dbThreads?: DatabaseThreads;
   warmupSeconds: number;
   runs: number;
   runSeconds: number;
@@ -95,9 +98,12 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
   const runs: RunResult[] = [];
   try {
     for (let run = 0; run < options.runs; run += 1) {
+      const threadsBefore = await options.dbThreads?.snapshot();
       const before = cpuSnapshot(options.watched);
       const outcome = await options.load(options.runSeconds, true);
       const cpuMs = cpuDelta(before, cpuSnapshot(options.watched));
+      const threadsAfter = await options.dbThreads?.snapshot();
+      if (threadsBefore && threadsAfter) cpuMs.db = DatabaseThreads.used(threadsBefore, threadsAfter);
       const watchedMs = Object.keys(options.watched).reduce((sum, role) => sum + (cpuMs[role] ?? 0), 0);
       const result: RunResult = {
         ...outcome,
@@ -125,7 +131,7 @@ function summarise(options: MeasureOptions, runs: RunResult[], peakRssMb: Record
     for (const [status, count] of Object.entries(run.statuses)) statuses[status] = (statuses[status] ?? 0) + count;
   }
   const cpuMsPerRequest: Record<string, number> = {};
-  for (const role of Object.keys(options.watched)) {
+  for (const role of new Set([...Object.keys(options.watched), ...(options.dbThreads ? ['db'] : [])])) {
     const total = runs.reduce((sum, run) => sum + (run.cpuMs[role] ?? 0), 0);
     cpuMsPerRequest[role] = completed > 0 ? total / completed : Number.NaN;
   }

@@ -10,9 +10,9 @@ const ticksPerSecond = (() => {
   }
 })();
 
-/** User + system CPU time a process (all its threads) has used so far, in ms. */
-export function cpuTimeMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** User + system CPU time a process (all its threads), or one of its threads, has used so far, in ms. */
+export function cpuTimeMs(pid: number, tid?: number): number {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const utime = Number(fields[11]);

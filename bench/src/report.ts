@@ -60,12 +60,12 @@ export function markdown(report: BenchReport): string {
   lines.push(
     `\`${env.command}\` on ${env.startedAt} — commit ${env.commit}, Node ${env.node}, MariaDB ${env.mariadb}, ${env.cores} × ${env.cpu}, load average at start ${env.loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}.`,
     '',
-    `autocannon, ${env.connections} connections, ${env.warmupSeconds} s warm-up, median of ${env.runs} × ${env.runSeconds} s. bcrypt cost ${env.bcryptCost}, at most ${env.bcryptMaxConcurrency} at once. Large table: ${env.largeTableInvoices.toLocaleString('en-US')} invoices. CPU is user + system time from /proc per process (db = mariadbd) divided by completed requests; RSS is the peak during the measured runs; other load is the CPU (in cores) everything else on the machine used meanwhile.`,
+    `autocannon, ${env.connections} connections, ${env.warmupSeconds} s warm-up, median of ${env.runs} × ${env.runSeconds} s. bcrypt cost ${env.bcryptCost}, at most ${env.bcryptMaxConcurrency} at once. Large table: ${env.largeTableInvoices.toLocaleString('en-US')} invoices. CPU is user + system time from /proc divided by completed requests: per process, and for db the MariaDB threads serving the benchmark's connections (the server is shared; db server is the whole mariadbd process, background threads and other clients included), total = gateway + auth + db; RSS is the peak during the measured runs; other load is the CPU (in cores) everything else on the machine used meanwhile.`,
     '',
   );
   lines.push(
-    '| scenario | req/s | % ceiling | p50 ms | p99 ms | non-2xx | CPU ms/req gateway | auth | db | total | RSS MB gateway | auth | other load |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | req/s | % ceiling | p50 ms | p99 ms | non-2xx | CPU ms/req gateway | auth | db | total | db server | RSS MB gateway | auth | other load |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const [name, title] of Object.entries(scenarioTitles)) {
     const m = results[name];
@@ -73,7 +73,7 @@ export function markdown(report: BenchReport): string {
     const cpu = m.cpuMsPerRequest;
     const own = name === 'ceiling' ? cpu.ceiling : name === 'bcryptRaw' ? cpu.bench : undefined;
     lines.push(
-      `| ${title} | ${fixed(m.okPerSec, 0)} | ${ceiling ? fixed((m.okPerSec / ceiling) * 100, 1) : '–'} | ${fixed(m.p50Ms, 2)} | ${fixed(m.p99Ms, 2)} | ${m.non2xx} | ${fixed(cpu.gateway, 3)} | ${fixed(cpu.auth, 3)} | ${fixed(cpu.db, 3)} | ${fixed(own ?? m.systemCpuMsPerRequest, 3)} | ${fixed(m.peakRssMb.gateway, 0)} | ${fixed(m.peakRssMb.auth, 0)} | ${fixed(m.otherCores, 2)} |`,
+      `| ${title} | ${fixed(m.okPerSec, 0)} | ${ceiling ? fixed((m.okPerSec / ceiling) * 100, 1) : '–'} | ${fixed(m.p50Ms, 2)} | ${fixed(m.p99Ms, 2)} | ${m.non2xx} | ${fixed(cpu.gateway, 3)} | ${fixed(cpu.auth, 3)} | ${fixed(cpu.db, 3)} | ${fixed(own ?? m.systemCpuMsPerRequest, 3)} | ${fixed(cpu.dbServer, 3)} | ${fixed(m.peakRssMb.gateway, 0)} | ${fixed(m.peakRssMb.auth, 0)} | ${fixed(m.otherCores, 2)} |`,
     );
   }
   lines.push('', '## Targets', '', '| scenario | target | measured | met |', '| --- | --- | --- | --- |');

@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadAuthConfig, type AuthConfig } from '../../auth-service/src/config';
 import { freePort } from '../../common/test/ports';
-import { benchDatabases, databaseUrl, recreateBenchDatabases } from './databases';
+import { benchDatabases, connectServer, databaseUrl, dropBenchDatabases, recreateBenchDatabases } from './databases';
+import { DatabaseThreads } from './db-threads';
 import { mariadbPid, type Watched } from './proc-stats';
 import { BenchProcess, portAccepts, waitFor } from './processes';
 
@@ -35,6 +36,9 @@ export class BenchSystem {
     readonly grpcPort: number,
     readonly ceilingPort: number,
     readonly dbPid: number | undefined,
+    /** The database CPU of the benchmark's own connections (undefined when MariaDB's pid is unknown). */
+    readonly dbThreads: DatabaseThreads | undefined,
+    private readonly closeDbThreads: () => Promise<void>,
   ) {}
 
   static async start(options: SystemOptions): Promise<BenchSystem> {
@@ -85,6 +89,10 @@ export class BenchSystem {
       const gateway = new BenchProcess('gateway', 'dist/gateway/src/main.js', env, log('gateway'), options.nodeArgs);
       started.push(gateway);
       await waitFor('the gateway to be ready (/readyz 200)', () => ready(apiPort), { process: gateway });
+      const dbPid = mariadbPid();
+      const server = connectServer();
+      const dbThreads =
+        dbPid === undefined ? undefined : new DatabaseThreads(dbPid, server, Object.values(benchDatabases));
       return new BenchSystem(
         options,
         admin,
@@ -95,10 +103,13 @@ export class BenchSystem {
         apiPort,
         grpcPort,
         ceilingPort,
-        mariadbPid(),
+        dbPid,
+        dbThreads,
+        () => server.destroy(),
       );
     } catch (error) {
       await Promise.all(started.map((child) => child.stop()));
+      await dropBenchDatabases();
       throw error;
     }
   }
@@ -118,7 +129,8 @@ export class BenchSystem {
   /** Every process whose CPU and memory the measurements report, by role. */
   get watched(): Watched {
     const watched: Watched = { gateway: this.gateway.pid, auth: this.auth.pid, bench: process.pid };
-    if (this.dbPid !== undefined) watched.db = this.dbPid;
+    // The whole server, shared with anything else on the machine; `db` is the benchmark's share.
+    if (this.dbPid !== undefined) watched.dbServer = this.dbPid;
     return watched;
   }
 
@@ -137,7 +149,8 @@ export class BenchSystem {
 
   async stop(): Promise<void> {
     await this.gateway.stop();
-    await Promise.all([this.auth.stop(), this.ceiling.stop()]);
+    await Promise.all([this.auth.stop(), this.ceiling.stop(), this.closeDbThreads()]);
+    await dropBenchDatabases();
   }
 }
 

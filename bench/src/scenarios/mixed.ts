@@ -1,7 +1,7 @@
 import { bearer, purchaseBody, type Account } from '../api';
 import type { BenchContext } from '../context';
 import { ensureReadOrders } from './setup';
-import { measureHttp, renewTokens, roundRobin } from '../context';
+import { measureHttp, renewTokens, roundRobin, systemRoles } from '../context';
 import { runHttpLoad, type HttpRequestSpec } from '../http-load';
 import { measure } from '../measure';
 import { RssSampler } from '../proc-stats';
@@ -127,7 +127,8 @@ export async function memory(ctx: BenchContext): Promise<void> {
   const measurement = await measure({
     name: 'memory',
     watched: ctx.system.watched,
-    systemRoles: ['gateway', 'auth', 'db'],
+    systemRoles,
+    dbThreads: ctx.system.dbThreads,
     warmupSeconds: Math.max(ctx.profile.warmupSeconds, ctx.profile.mode === 'full' ? 30 : 2),
     runs: 1,
     runSeconds: seconds,
