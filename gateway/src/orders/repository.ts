@@ -207,6 +207,33 @@ function countSqlOf(filter: OrderFilter, where: { sql: string }): string {
     : `select count(*) from invoices${where.sql}`;
 }
 
+/**
+ * The index that serves a page in order: the filter's equality columns, then created_at
+ * and id. Named explicitly because two indexes often share the equality prefix (a user's
+ * orders: by time, and by status then time) and the optimizer picks between them from
+ * sampled statistics: measured on MariaDB with 1,000,000 orders, the wrong pick turns a
+ * 0.5 ms page of a user with 10,000 orders into a 13 ms sort of all of them.
+ */
+function pageIndexOf(filter: OrderFilter): string {
+  if (filter.userId !== undefined) {
+    return filter.status !== undefined
+      ? 'invoices_user_id_status_created_at_id_index'
+      : 'invoices_user_id_created_at_id_index';
+  }
+  if (filter.orderType !== undefined) {
+    return filter.status !== undefined
+      ? 'invoices_order_type_status_created_at_id_index'
+      : 'invoices_order_type_created_at_id_index';
+  }
+  return filter.status !== undefined ? 'invoices_status_created_at_id_index' : 'invoices_created_at_id_index';
+}
+
+/** `force index (…)` on MySQL, `indexed by …` on SQLite. */
+function indexHint(db: Queryable, filter: OrderFilter): string {
+  const index = pageIndexOf(filter);
+  return isMySql(db) ? `force index (${index})` : `indexed by ${index}`;
+}
+
 /** One page of orders with their histories, and the filter's total when the page is not empty. */
 export interface OrderPageRows {
   orders: StoredOrder[];
@@ -229,7 +256,8 @@ export async function findOrderPage(
   const where = whereOf(filter);
   const sql =
     `select ${pageColumns}, (${countSqlOf(filter, where)}) as page_total` +
-    ` from (select id from invoices${where.sql} order by created_at desc, id desc limit ? offset ?) p` +
+    ` from (select id from invoices ${indexHint(db, filter)}${where.sql}` +
+    ' order by created_at desc, id desc limit ? offset ?) p' +
     ' join invoices i on i.id = p.id left join invoice_status_history h on h.invoice_id = i.id' +
     ' order by i.created_at desc, i.id desc';
   const rows = await selectRows<Record<string, string | number | null>>(db, sql, [
