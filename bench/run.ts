@@ -75,6 +75,7 @@ async function main(): Promise<number> {
     bcryptCost: options.bcryptCost ?? profile.bcryptCost,
     env: options.env,
     nodeArgs,
+    keepDatabases: options.keepDatabases,
   });
   const api = new Api(system.apiUrl);
   const ordersDb = connect(benchDatabases.orders);

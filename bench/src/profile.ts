@@ -69,6 +69,8 @@ export interface CliOptions {
   cpuProfDir: string | null;
   bcryptCost: number | null;
   outDir: string | null;
+  /** Leave the run's databases in place (to look at them after the run). */
+  keepDatabases: boolean;
 }
 
 export function parseArgs(argv: string[]): CliOptions {
@@ -79,6 +81,7 @@ export function parseArgs(argv: string[]): CliOptions {
     cpuProfDir: null,
     bcryptCost: null,
     outDir: null,
+    keepDatabases: false,
   };
   const overrides: Partial<Profile> = {};
   for (const arg of argv) {
@@ -113,12 +116,15 @@ export function parseArgs(argv: string[]): CliOptions {
           throw new Error('--bcrypt-cost expects an integer from 4 to 15');
         }
         break;
+      case '--keep-databases':
+        options.keepDatabases = true;
+        break;
       case '--out':
         options.outDir = value;
         break;
       default:
         throw new Error(
-          `unknown argument "${arg}"\nusage: node dist/bench/run.js [--smoke] [--only=a,b] [--env=KEY=VALUE] [--cpu-prof[=dir]] [--bcrypt-cost=12] [--runs=N] [--run-seconds=N] [--out=dir]`,
+          `unknown argument "${arg}"\nusage: node dist/bench/run.js [--smoke] [--only=a,b] [--env=KEY=VALUE] [--cpu-prof[=dir]] [--bcrypt-cost=12] [--runs=N] [--run-seconds=N] [--out=dir] [--keep-databases]`,
         );
     }
   }

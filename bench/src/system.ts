@@ -15,6 +15,7 @@ export interface SystemOptions {
   env: NodeJS.ProcessEnv;
   /** Extra node flags for both programs (e.g. --cpu-prof). */
   nodeArgs: string[];
+  keepDatabases: boolean;
 }
 
 /**
@@ -150,7 +151,7 @@ export class BenchSystem {
   async stop(): Promise<void> {
     await this.gateway.stop();
     await Promise.all([this.auth.stop(), this.ceiling.stop(), this.closeDbThreads()]);
-    await dropBenchDatabases();
+    if (!this.options.keepDatabases) await dropBenchDatabases();
   }
 }
 
