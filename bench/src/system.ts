@@ -6,7 +6,11 @@ import { freePort } from '../../common/test/ports';
 import { benchDatabases, connectServer, databaseUrl, dropBenchDatabases, recreateBenchDatabases } from './databases';
 import { DatabaseThreads } from './db-threads';
 import { mariadbPid, type Watched } from './proc-stats';
-import { BenchProcess, portAccepts, waitFor } from './processes';
+import { ManagedProcess, portAccepts, waitFor } from '../../test/support/managed-process';
+
+/** A production start (migrations included) may take a while on a loaded machine. */
+const startupWait = { timeoutMs: 60_000, intervalMs: 100 };
+const stopGraceMs = 15_000;
 
 export interface SystemOptions {
   logDir: string;
@@ -30,9 +34,9 @@ export class BenchSystem {
     readonly admin: { username: string; password: string },
     /** The auth-service's configuration as it reads it from the environment the bench gave it. */
     readonly authConfig: AuthConfig,
-    readonly auth: BenchProcess,
-    readonly gateway: BenchProcess,
-    readonly ceiling: BenchProcess,
+    readonly auth: ManagedProcess,
+    readonly gateway: ManagedProcess,
+    readonly ceiling: ManagedProcess,
     readonly apiPort: number,
     readonly grpcPort: number,
     readonly ceilingPort: number,
@@ -66,9 +70,9 @@ export class BenchSystem {
       ...options.env,
     };
     const log = (name: string) => path.join(options.logDir, `${name}.log`);
-    const started: BenchProcess[] = [];
+    const started: ManagedProcess[] = [];
     try {
-      const ceiling = new BenchProcess(
+      const ceiling = new ManagedProcess(
         'ceiling',
         'dist/bench/src/ceiling-server.js',
         { PATH: process.env.PATH, NODE_ENV: 'production', CEILING_PORT: String(ceilingPort) },
@@ -77,7 +81,7 @@ export class BenchSystem {
       started.push(ceiling);
       const authEnv = { ...env, ADMIN_USERNAME: admin.username, ADMIN_PASSWORD: admin.password };
       const authConfig = loadAuthConfig(authEnv);
-      const auth = new BenchProcess(
+      const auth = new ManagedProcess(
         'auth-service',
         'dist/auth-service/src/main.js',
         authEnv,
@@ -85,11 +89,17 @@ export class BenchSystem {
         options.nodeArgs,
       );
       started.push(auth);
-      await waitFor('the ceiling server', () => portAccepts(ceilingPort), { process: ceiling });
-      await waitFor(`the auth-service on port ${grpcPort}`, () => portAccepts(grpcPort), { process: auth });
-      const gateway = new BenchProcess('gateway', 'dist/gateway/src/main.js', env, log('gateway'), options.nodeArgs);
+      await waitFor('the ceiling server', () => portAccepts(ceilingPort), { ...startupWait, process: ceiling });
+      await waitFor(`the auth-service on port ${grpcPort}`, () => portAccepts(grpcPort), {
+        ...startupWait,
+        process: auth,
+      });
+      const gateway = new ManagedProcess('gateway', 'dist/gateway/src/main.js', env, log('gateway'), options.nodeArgs);
       started.push(gateway);
-      await waitFor('the gateway to be ready (/readyz 200)', () => ready(apiPort), { process: gateway });
+      await waitFor('the gateway to be ready (/readyz 200)', () => ready(apiPort), {
+        ...startupWait,
+        process: gateway,
+      });
       const dbPid = mariadbPid();
       const server = connectServer();
       const dbThreads =
@@ -109,7 +119,7 @@ export class BenchSystem {
         () => server.destroy(),
       );
     } catch (error) {
-      await Promise.all(started.map((child) => child.stop()));
+      await Promise.all(started.map((child) => child.stop('SIGTERM', stopGraceMs)));
       await dropBenchDatabases();
       throw error;
     }
@@ -149,8 +159,12 @@ export class BenchSystem {
   }
 
   async stop(): Promise<void> {
-    await this.gateway.stop();
-    await Promise.all([this.auth.stop(), this.ceiling.stop(), this.closeDbThreads()]);
+    await this.gateway.stop('SIGTERM', stopGraceMs);
+    await Promise.all([
+      this.auth.stop('SIGTERM', stopGraceMs),
+      this.ceiling.stop('SIGTERM', stopGraceMs),
+      this.closeDbThreads(),
+    ]);
     if (!this.options.keepDatabases) await dropBenchDatabases();
   }
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { countResults, percentile, startLoad, type Outcome } from './support/load';
 import { placeOrder, type Order } from './support/orders';
-import { sleep, waitFor } from './support/processes';
+import { sleep, waitFor } from '../support/managed-process';
 import { report } from './support/report';
 import { bearer, Stack, type Account } from './support/stack';
 

@@ -3,7 +3,7 @@ import { createWithRetries, type LogicalOrder } from './support/idempotent-clien
 import { countResults, percentile, startLoad, type Outcome } from './support/load';
 import { cancelOrder, changeStatus, getOrder, placeOrder, type Order } from './support/orders';
 import { orderCounterErrors } from './support/orders-db';
-import { sleep } from './support/processes';
+import { sleep } from '../support/managed-process';
 import { report } from './support/report';
 import { bearer, Stack, type Account } from './support/stack';
 import type { FaultMode } from './support/fault-proxy';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { countResults } from './support/load';
 import { cancelOrder, changeStatus, createOrder, getOrder, orderBody, placeOrder, type Order } from './support/orders';
-import { sleep } from './support/processes';
+import { sleep } from '../support/managed-process';
 import { report } from './support/report';
 import { bearer, Stack, type Account } from './support/stack';
 import type { HttpResponse } from './support/http';

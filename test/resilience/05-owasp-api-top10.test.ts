@@ -6,7 +6,7 @@ import { repoRoot } from '../../common/src/repo-root';
 import { rawRequest, type HttpResponse } from './support/http';
 import { loadSpecOperations, fillPath } from './support/hostile/spec';
 import { cancelOrder, changeStatus, createOrder, getOrder, orderBody, placeOrder, type Order } from './support/orders';
-import { sleep } from './support/processes';
+import { sleep } from '../support/managed-process';
 import { report } from './support/report';
 import { bearer, Stack, type Account } from './support/stack';
 import { forgedTokens } from './support/tokens';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { countResults, startLoad, type Outcome } from './support/load';
 import { createOrder, getOrder, orderBody, type Order } from './support/orders';
 import { orderCounterErrors } from './support/orders-db';
-import { portAccepts, sleep } from './support/processes';
+import { portAccepts, sleep } from '../support/managed-process';
 import { report } from './support/report';
 import { bearer, Stack, type Account } from './support/stack';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TransportError, type HttpResponse } from './http';
 import { createOrder, orderBody, type Order, type OrderBody } from './orders';
-import { sleep } from './processes';
+import { sleep } from '../../support/managed-process';
 import type { Account, Stack } from './stack';
 
 export interface LogicalOrder {

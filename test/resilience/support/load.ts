@@ -1,5 +1,5 @@
 import { TransportError, type HttpResponse } from './http';
-import { sleep } from './processes';
+import { sleep } from '../../support/managed-process';
 
 /** What one operation of the load ended with: an HTTP status or a transport failure. */
 export interface Outcome {

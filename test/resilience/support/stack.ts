@@ -7,7 +7,7 @@ import { freePort } from '../../../common/test/ports';
 import { FaultProxy } from './fault-proxy';
 import { HttpClient, type HttpRequest, type HttpResponse } from './http';
 import { CampaignDatabase, mysqlServer } from './mysql';
-import { ManagedProcess, portAccepts, waitFor, type ExitStatus } from './processes';
+import { ManagedProcess, portAccepts, waitFor, type ExitStatus } from '../../support/managed-process';
 
 export interface StackOptions {
   /** Short name used in database names and log files. */

@@ -10,10 +10,11 @@ export interface ExitStatus {
 }
 
 /**
- * A program of the system (or the ceiling server) running as a child process from
- * dist/, its output kept in a log file and its last lines in memory for error messages.
+ * A program running as a child process from dist/ (for the benchmark and the resilience
+ * campaign), its output kept in a log file and its last lines in memory, so a failure can
+ * show what the program said.
  */
-export class BenchProcess {
+export class ManagedProcess {
   private readonly child: ChildProcess;
   private readonly log: WriteStream;
   private readonly tail: string[] = [];
@@ -38,7 +39,7 @@ export class BenchProcess {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (line.trim() === '') continue;
         this.tail.push(line);
-        if (this.tail.length > 100) this.tail.shift();
+        if (this.tail.length > 200) this.tail.shift();
       }
     };
     this.child.stdout?.on('data', keep);
@@ -61,14 +62,24 @@ export class BenchProcess {
     return this.exitStatus === undefined;
   }
 
-  recentOutput(lines = 30): string {
+  /** The last lines the program printed (stdout and stderr). */
+  recentOutput(lines = 40): string {
     return this.tail.slice(-lines).join('\n');
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs`. */
-  async stop(graceMs = 15_000): Promise<ExitStatus> {
+  /** Every line printed so far that is still in memory. */
+  output(): string[] {
+    return [...this.tail];
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child.kill(signal);
+  }
+
+  /** Sends the signal and waits for the exit, SIGKILLing after `graceMs`. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<ExitStatus> {
     if (!this.running) return this.exitStatus as ExitStatus;
-    this.child.kill('SIGTERM');
+    this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     try {
       return await this.exited;
@@ -96,25 +107,25 @@ export function portAccepts(port: number, timeoutMs = 500): Promise<boolean> {
   });
 }
 
-/** Polls `check` until true; fails early when the process it waits for has exited. */
+/** Polls `check` until it returns true, failing with `what` after `timeoutMs`. */
 export async function waitFor(
   what: string,
   check: () => Promise<boolean>,
-  options: { timeoutMs?: number; process?: BenchProcess } = {},
-): Promise<void> {
+  options: { timeoutMs?: number; intervalMs?: number; process?: ManagedProcess } = {},
+): Promise<number> {
   const started = performance.now();
-  const timeoutMs = options.timeoutMs ?? 60_000;
+  const timeoutMs = options.timeoutMs ?? 30_000;
   for (;;) {
     if (options.process && !options.process.running) {
       throw new Error(
-        `${options.process.name} exited (${JSON.stringify(options.process.exitStatus)}) before ${what}:\n${options.process.recentOutput()}`,
+        `${options.process.name} exited (${JSON.stringify(options.process.exitStatus)}) while waiting for ${what}:\n${options.process.recentOutput()}`,
       );
     }
-    if (await check()) return;
+    if (await check()) return performance.now() - started;
     if (performance.now() - started > timeoutMs) {
       const output = options.process ? `\n${options.process.recentOutput()}` : '';
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${output}`);
     }
-    await sleep(100);
+    await sleep(options.intervalMs ?? 50);
   }
 }

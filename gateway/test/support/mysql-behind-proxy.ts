@@ -1,0 +1,41 @@
+import type { Knex } from 'knex';
+import { createDatabase } from '../../../common/src/database';
+import { testDatabases, type TestDatabase } from '../../../common/test/databases';
+import { FaultProxy } from '../../../test/resilience/support/fault-proxy';
+
+/** The MySQL test database when TEST_MYSQL_URL is set: connection faults are produced there. */
+export function mysqlTestDatabase(): TestDatabase | undefined {
+  return testDatabases()
+    .map((target) => target())
+    .find((database) => database.kind === 'mysql');
+}
+
+/**
+ * Inside a describe: a fresh MySQL database reached through a fault proxy that resets
+ * connections for real, with the gateway's own database factory in front of it.
+ */
+export function useMysqlBehindFaultProxy(mysql: TestDatabase): { readonly db: Knex; readonly proxy: FaultProxy } {
+  let proxy: FaultProxy | undefined;
+  let db: Knex | undefined;
+  before(async () => {
+    const server = await mysql.create();
+    if (server.client !== 'mysql') throw new Error('expected MySQL');
+    proxy = await FaultProxy.start({ host: server.host, port: server.port });
+    db = createDatabase({ ...server, host: '127.0.0.1', port: proxy.port });
+  });
+  after(async () => {
+    await db?.destroy();
+    await proxy?.stop();
+    await mysql.drop();
+  });
+  return {
+    get db() {
+      if (!db) throw new Error('the database is set up in before()');
+      return db;
+    },
+    get proxy() {
+      if (!proxy) throw new Error('the proxy is set up in before()');
+      return proxy;
+    },
+  };
+}
