@@ -3,7 +3,7 @@ import { ConfigError } from '../../common/src/config';
 import type { Principal } from '../src/auth/principal';
 import { TokenCache } from '../src/auth/token-cache';
 import { loadGatewayConfig } from '../src/config';
-import { isDatabaseUnavailable } from '../src/http/database-errors';
+import { isDatabaseUnavailable } from '../../common/src/database-errors';
 import { toProblem } from '../src/http/error-handler';
 import { isDecimal2 } from '../src/http/validator';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mysqlTestDatabase, useMysqlBehindFaultProxy } from './support/mysql-behind-proxy';
+import { mysqlTestDatabase, useMysqlBehindFaultProxy } from '../../common/test/mysql-behind-proxy';
 import { toProblem } from '../src/http/error-handler';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { executePrepared } from '../../common/src/prepared-query';
-import { mysqlTestDatabase, useMysqlBehindFaultProxy } from './support/mysql-behind-proxy';
+import { mysqlTestDatabase, useMysqlBehindFaultProxy } from '../../common/test/mysql-behind-proxy';
 import { toProblem } from '../src/http/error-handler';
 import { inTransaction } from '../src/orders/sql';
 

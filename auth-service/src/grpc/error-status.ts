@@ -1,5 +1,5 @@
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
-import { isDatabaseUnavailable } from '../database-errors';
+import { isDatabaseUnavailable } from '../../../common/src/database-errors';
 import {
   AlreadyExistsError,
   InvalidArgumentError,

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Request } from 'express';
 import type { Logger } from 'pino';
-import { isDatabaseUnavailable } from './database-errors';
+import { isDatabaseUnavailable } from '../../../common/src/database-errors';
 import { ProblemError, type ProblemFieldError } from './problem';
 import { requestIdOf } from './request-id';
 

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import { createDatabase } from '../../../common/src/database';
-import { testDatabases, type TestDatabase } from '../../../common/test/databases';
-import { FaultProxy } from '../../../test/resilience/support/fault-proxy';
+import { createDatabase } from '../src/database';
+import { testDatabases, type TestDatabase } from './databases';
+import { FaultProxy } from '../../test/resilience/support/fault-proxy';
 
 /** The MySQL test database when TEST_MYSQL_URL is set: connection faults are produced there. */
 export function mysqlTestDatabase(): TestDatabase | undefined {

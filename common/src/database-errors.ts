@@ -41,7 +41,11 @@ const poolFailure = /^(Knex: Timeout acquiring a connection|Unable to acquire a 
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && (unavailableCodes.has(code) || code.startsWith('SQLITE_IOERR'))) return true;
+    if (
+      typeof code === 'string' &&
+      (unavailableCodes.has(code) || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_BUSY'))
+    )
+      return true;
     // mysql2 marks `fatal` the errors after which its connection is gone, some without a code:
     // e.g. knex's ROLLBACK on a connection reset mid-transaction, whose error replaces the original.
     if ((current as { fatal?: unknown }).fatal === true) return true;
