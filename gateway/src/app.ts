@@ -8,7 +8,7 @@ import type { GatewayMetrics } from './health/metrics';
 import type { Contract } from './http/contract';
 import { problemDetailsHandler } from './http/error-handler';
 import { jsonBody } from './http/json-body';
-import { httpMetrics, identifyOperation, requestLogging } from './http/observability';
+import { observeRequests } from './http/observability';
 import type { OperationIndex } from './http/operation-index';
 import type { OperationHandlers } from './http/operations';
 import { contractValidator } from './http/validator';
@@ -37,9 +37,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('etag', false);
   app.disable('x-powered-by');
 
-  app.use(requestLogging(deps.logger));
-  app.use(identifyOperation(deps.operations));
-  app.use(httpMetrics(deps.metrics));
+  app.use(observeRequests(deps));
   app.use(
     helmet({
       contentSecurityPolicy: {

@@ -7,37 +7,43 @@ import { assignRequestId } from './request-id';
 /** Probes and scrapes arrive every few seconds; logging each would drown the rest. */
 const quietPaths = new Set(['/healthz', '/metrics']);
 
-/**
- * Finds the contract operation a request addresses, once, for the middleware after it
- * (bearer check, body parser, metrics).
- */
-export function identifyOperation(operations: OperationIndex): RequestHandler {
-  return (req, res, next) => {
-    res.locals.operation = operations.match(req.method, req.path);
-    next();
-  };
-}
-
 export function operationOf(locals: Record<string, unknown>): ContractOperation | undefined {
   return locals.operation as ContractOperation | undefined;
 }
 
 /**
- * Assigns the request id and logs one line per request when the answer's level is
- * enabled (tokens, cookies and passwords never appear: only id, method and URL). At a
- * production level (warn) a successful request costs a level check, no child logger and
- * no serialization: pino-http built both for every request, whatever the level.
+ * The first middleware: assigns the request id, finds the contract operation the request
+ * addresses (once, for the bearer check, the body parser and the metrics), and when the
+ * response ends records one latency observation by route template, method and status
+ * and logs one line if the answer's level is enabled (only id, method, URL and outcome:
+ * tokens, cookies and passwords never appear). At a production level (warn) a successful
+ * request costs a level check, no child logger and no serialization. One middleware and
+ * one pair of listeners: each Express layer and each listener is paid on every request.
  */
-export function requestLogging(logger: Logger): RequestHandler {
+export function observeRequests(deps: {
+  operations: OperationIndex;
+  metrics: GatewayMetrics;
+  logger: Logger;
+}): RequestHandler {
+  const { operations, metrics, logger } = deps;
   return (req, res, next) => {
     req.id = assignRequestId(req, res);
-    if (quietPaths.has(req.url)) return next();
-    const started = Date.now();
+    const operation = operations.match(req.method, req.path);
+    res.locals.operation = operation;
+    const logged = !quietPaths.has(req.url);
+    const started = process.hrtime.bigint();
     const done = () => {
       res.removeListener('finish', done);
       res.removeListener('close', done);
-      // A 503 is an outage being reported (auth service or database), not a bug: warn.
       const status = res.statusCode;
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      // An aborted request has no status the client saw: it is logged, not measured.
+      if (res.writableFinished) {
+        const route = operation?.template ?? (req.originalUrl.startsWith('/docs/') ? '/docs/{asset}' : 'unmatched');
+        metrics.observeHttp(req.method, route, status, seconds);
+      }
+      if (!logged) return;
+      // A 503 is an outage being reported (auth service or database), not a bug: warn.
       const level = status === 500 ? 'error' : status >= 500 ? 'warn' : 'info';
       if (!logger.isLevelEnabled(level)) return;
       // The error handler logs the cause of a 5xx; the request line only needs the outcome.
@@ -45,26 +51,13 @@ export function requestLogging(logger: Logger): RequestHandler {
         {
           req: { id: req.id, method: req.method, url: req.url },
           res: { statusCode: status },
-          responseTime: Date.now() - started,
+          responseTime: Math.round(seconds * 1000),
         },
         status >= 500 ? 'request failed' : res.writableFinished ? 'request completed' : 'request aborted',
       );
     };
     res.on('finish', done);
     res.on('close', done);
-    next();
-  };
-}
-
-/** Request count and latency by route template, method and status: one observation per response. */
-export function httpMetrics(metrics: GatewayMetrics): RequestHandler {
-  return (req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.once('finish', () => {
-      const route =
-        operationOf(res.locals)?.template ?? (req.originalUrl.startsWith('/docs/') ? '/docs/{asset}' : 'unmatched');
-      metrics.observeHttp(req.method, route, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
-    });
     next();
   };
 }

@@ -1,7 +1,8 @@
 import type { RequestHandler } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { Contract } from './contract';
-import type { OperationHandlers, OperationId } from './operations';
+import { operationRouter } from './operation-router';
+import type { OperationHandlers } from './operations';
 import { cacheRoutePatterns } from './route-pattern-cache';
 import { ProblemError } from './problem';
 
@@ -18,7 +19,7 @@ export function isDecimal2(value: unknown): boolean {
  * express-openapi-validator driven by openapi.yaml: requests are validated (all errors,
  * full format checks, unknown query parameters and body fields rejected, only path and
  * query parameters coerced), responses too when `validateResponses` is on (tests), and
- * each operation is routed to the handler registered under its operationId.
+ * each operation is handed to the handler registered under its operationId.
  */
 export function contractValidator(
   contract: Contract,
@@ -38,17 +39,9 @@ export function contractValidator(
       ajvFormats: { mode: 'full' },
       formats: { 'decimal-2': { type: 'number', validate: isDecimal2 } },
       fileUploader: false,
-      operationHandlers: {
-        basePath: '',
-        resolver: (_basePath, route, apiDoc) => {
-          const template = route.openApiRoute.substring(route.basePath.length);
-          const operation = apiDoc.paths?.[template]?.[route.method.toLowerCase() as 'get'];
-          const handler = operation?.operationId ? handlers[operation.operationId as OperationId] : undefined;
-          if (!handler) throw new Error(`no handler for ${route.method} ${template}`);
-          return handler;
-        },
-      },
+      operationHandlers: false,
     }) as unknown as RequestHandler[]),
+    operationRouter(handlers),
   ];
 }
 
