@@ -1,4 +1,4 @@
-import { createHash, createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
+import { createSecretKey, hash, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { JwtSettings } from '../config';
 import { UnauthenticatedError } from '../errors';
@@ -32,7 +32,7 @@ interface Claims {
 
 /** Only a digest of a refresh token is stored; tokens are long and random, so SHA-256 is enough. */
 export function tokenDigest(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 /**

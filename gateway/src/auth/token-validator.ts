@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ProblemError } from '../http/problem';
 import type { AuthClient } from './auth-client';
 import type { Principal, Role } from './principal';
@@ -7,7 +7,7 @@ import type { TokenCache } from './token-cache';
 const roles: ReadonlySet<string> = new Set<Role>(['USER', 'ADMIN']);
 
 function cacheKey(token: string): string {
-  return createHash('sha256').update(token).digest('base64');
+  return hash('sha256', token, 'base64');
 }
 
 /**

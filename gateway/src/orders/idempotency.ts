@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { uuidv7 } from '../../../common/src/uuid';
 import { fromDbTime, toDbTime } from '../../../common/src/db-time';
@@ -81,7 +81,7 @@ export function requestFingerprint(normalized: Record<string, string>): string {
       .sort()
       .map((name) => [name, normalized[name]]),
   );
-  return createHash('sha256').update(canonical).digest('hex');
+  return hash('sha256', canonical, 'hex');
 }
 
 /**
