@@ -10,7 +10,17 @@ export type { Knex };
  * DATETIME values as strings, so money and time never pass through floats or the
  * local time zone; SQLite stores the same strings.
  */
-export function createDatabase(config: DatabaseConfig): Knex {
+export function createDatabase(
+  config: DatabaseConfig,
+  options: {
+    /**
+     * Let one query carry several statements (MySQL), for executeBatch. Every statement
+     * binds its values, so this adds no injection path; only the program that batches
+     * (the gateway) turns it on.
+     */
+    multipleStatements?: boolean;
+  } = {},
+): Knex {
   if (config.client === 'sqlite') {
     mkdirSync(path.dirname(config.filename), { recursive: true });
     return knex({
@@ -44,6 +54,7 @@ export function createDatabase(config: DatabaseConfig): Knex {
       bigNumberStrings: true,
       charset: 'utf8mb4',
       connectTimeout: 5000,
+      multipleStatements: options.multipleStatements ?? false,
     },
     pool: {
       min: 0,

@@ -1,13 +1,16 @@
 import { expect } from 'chai';
+import type { DatabaseConfig } from '../src/config';
 import { createDatabase, type Knex } from '../src/database';
-import { executePrepared, selectPrepared } from '../src/prepared-query';
+import { executeBatch, executePrepared, inSqlTransaction, selectPrepared } from '../src/prepared-query';
 import { describeEachDatabase } from './databases';
 
 describeEachDatabase('prepared statements', (database) => {
   let db: Knex;
+  let config: DatabaseConfig;
 
   before(async () => {
-    db = createDatabase(await database.create());
+    config = await database.create();
+    db = createDatabase(config, { multipleStatements: true });
     await db.schema.createTable('things', (table) => {
       table.string('id', 36).primary();
       table.decimal('price', 20, 2).nullable();
@@ -88,5 +91,65 @@ describeEachDatabase('prepared statements', (database) => {
       failure = error;
     }
     expect((failure as Error).message).to.contain('Transaction query already complete');
+  });
+
+  describe('executeBatch', () => {
+    const insert = (id: string, price: string | null) => ({
+      sql: 'insert into things (id, price, created_at) values (?, ?, ?)',
+      bindings: [id, price, '2026-03-03 00:00:00.000'],
+    });
+    const ids = async (prefix: string) =>
+      (
+        await selectPrepared<{ id: string }>(db, 'select id from things where id like ? order by id', [`${prefix}%`])
+      ).map((row) => row.id);
+
+    it('runs the statements in order and gives the rows each changed', async () => {
+      const changed = await inSqlTransaction(db, (trx) =>
+        executeBatch(trx, [
+          insert('batch-1', '1.00'),
+          insert("batch-2'); delete from things; --", '2.00'),
+          { sql: 'update things set price = ? where id like ?', bindings: ['3.00', 'batch-%'] },
+          { sql: 'delete from things where id = ?', bindings: ['missing'] },
+        ]),
+      );
+      expect(changed).to.deep.equal([1, 1, 2, 0]);
+      // Values are bound, never spliced into the SQL: the quote above stayed text.
+      expect(await ids('batch-')).to.deep.equal(['batch-1', "batch-2'); delete from things; --"]);
+      expect(await ids('a')).to.deep.equal(['a']);
+    });
+
+    it('stops at the first failing statement with its error; the transaction undoes the ones before', async () => {
+      let failure: unknown;
+      try {
+        await inSqlTransaction(db, (trx) =>
+          executeBatch(trx, [insert('stop-1', '1.00'), insert('a', '1.00'), insert('stop-2', '1.00')]),
+        );
+      } catch (error) {
+        failure = error;
+      }
+      expect((failure as { code?: string }).code).to.be.oneOf([
+        'ER_DUP_ENTRY',
+        'SQLITE_CONSTRAINT_PRIMARYKEY',
+        'SQLITE_CONSTRAINT_UNIQUE',
+      ]);
+      expect(await ids('stop-')).to.deep.equal([]);
+    });
+
+    it('needs a MySQL connection that allows several statements per query', async function () {
+      if (database.kind !== 'mysql') this.skip();
+      const plain = createDatabase(config);
+      try {
+        let failure: unknown;
+        try {
+          await executeBatch(plain, [insert('plain-1', '1.00'), insert('plain-2', '1.00')]);
+        } catch (error) {
+          failure = error;
+        }
+        expect((failure as Error).message).to.contain('allows multiple statements');
+        expect(await ids('plain-')).to.deep.equal([]);
+      } finally {
+        await plain.destroy();
+      }
+    });
   });
 });

@@ -77,7 +77,7 @@ function drainable(server: http.Server): { drain(): Promise<void> } {
 
 export async function startGateway(config: GatewayConfig, logger?: Logger): Promise<GatewayHandle> {
   const log = logger ?? createLogger('gateway', config.logLevel);
-  const db = createDatabase(config.database);
+  const db = createDatabase(config.database, { multipleStatements: true });
   let auth: AuthClient | undefined;
   try {
     if (config.migrateOnStart) {

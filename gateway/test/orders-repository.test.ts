@@ -10,9 +10,17 @@ import { ProblemError } from '../src/http/problem';
 import { BusinessCalendar } from '../src/orders/business-calendar';
 import { createOrder } from '../src/orders/create-order';
 import type { OrdersDeps } from '../src/orders/deps';
-import { claimKey, claimLeaseMs, completeClaim, keyRetentionMs, type KeyUse } from '../src/orders/idempotency';
+import {
+  claimKey,
+  claimLeaseMs,
+  completeClaimStatement,
+  keyRetentionMs,
+  type Claim,
+  type KeyUse,
+} from '../src/orders/idempotency';
 import { randomOrderNumber, type OrderNumberSource } from '../src/orders/order-number';
 import { findOrder } from '../src/orders/repository';
+import { execute } from '../src/orders/sql';
 import { findAllProducts, updateProductPrices } from '../src/products/repository';
 import * as countExistingInvoices from '../../migrations/orders/20260201000410_count_existing_invoices';
 
@@ -43,7 +51,7 @@ describeEachDatabase('orders repository and use-cases on a real database', (data
   let db: Knex;
   let deps: OrdersDeps;
   before(async () => {
-    db = createDatabase(await database.create());
+    db = createDatabase(await database.create(), { multipleStatements: true });
     await migrateToLatest(db, ordersMigrations);
     deps = { db, calendar: new BusinessCalendar('Asia/Seoul'), orderNumbers: randomOrderNumber };
   });
@@ -51,6 +59,12 @@ describeEachDatabase('orders repository and use-cases on a real database', (data
     await db?.destroy();
     await database.drop();
   });
+
+  /** Completes a claim in a transaction of its own, as a create's transaction would. */
+  async function complete(claim: Claim, invoiceId: string): Promise<boolean> {
+    const { sql, bindings } = completeClaimStatement(claim, invoiceId, '2026-01-31 00:00:00.000');
+    return (await db.transaction((trx) => execute(trx, sql, bindings))) > 0;
+  }
 
   it('migrates again without change and never lets the seed overwrite prices', async () => {
     await updateProductPrices(db, 'GOLD_999', {
@@ -176,13 +190,9 @@ describeEachDatabase('orders repository and use-cases on a real database', (data
       const takeover = await claimKey(db, use({ key: 'abandoned' }), later);
       expect(takeover.kind).to.equal('claimed');
       if (abandoned.kind !== 'claimed' || takeover.kind !== 'claimed') throw new Error('expected claims');
-      const completedByOld = await db.transaction((trx) =>
-        completeClaim(trx, abandoned.claim, uuidv7(), '2026-01-31 00:00:00.000'),
-      );
+      const completedByOld = await complete(abandoned.claim, uuidv7());
       expect(completedByOld).to.equal(false);
-      const completedByNew = await db.transaction((trx) =>
-        completeClaim(trx, takeover.claim, uuidv7(), '2026-01-31 00:00:00.000'),
-      );
+      const completedByNew = await complete(takeover.claim, uuidv7());
       expect(completedByNew).to.equal(true);
     });
 
@@ -191,7 +201,7 @@ describeEachDatabase('orders repository and use-cases on a real database', (data
       const first = await claimKey(db, use({ key: 'daily' }), start);
       if (first.kind !== 'claimed') throw new Error('expected a claim');
       const invoiceId = uuidv7();
-      await db.transaction((trx) => completeClaim(trx, first.claim, invoiceId, '2026-01-31 00:00:00.000'));
+      await complete(first.claim, invoiceId);
       const dayLater = (ms: number) => new Date(start.getTime() + ms);
       expect(await claimKey(db, use({ key: 'daily' }), dayLater(keyRetentionMs - 1))).to.deep.equal({
         kind: 'replay',

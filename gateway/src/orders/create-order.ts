@@ -3,7 +3,7 @@ import { toDbTime } from '../../../common/src/db-time';
 import type { Principal } from '../auth/principal';
 import { findProduct } from '../products/repository';
 import type { OrdersDeps } from './deps';
-import { claimKey, completeClaim, releaseClaim, requestFingerprint, type Claim } from './idempotency';
+import { claimKey, completeClaimStatement, releaseClaim, requestFingerprint, type Claim } from './idempotency';
 import { totalPrice, twoPlaces } from './money';
 import { presentOrder } from './presenter';
 import { findOrder, insertOrder, type HistoryRow, type InvoiceRow } from './repository';
@@ -122,8 +122,14 @@ async function writeOrder(
       created_at: at,
       updated_at: at,
     };
-    await insertOrder(trx, invoice, history, () => deps.orderNumbers(request.orderType, dateStamp));
-    if (claim && !(await completeClaim(trx, claim, invoice.id, at))) throw new ClaimLost();
+    const [claimCompleted] = await insertOrder(
+      trx,
+      invoice,
+      history,
+      () => deps.orderNumbers(request.orderType, dateStamp),
+      claim ? [completeClaimStatement(claim, invoice.id, at)] : [],
+    );
+    if (claim && claimCompleted === 0) throw new ClaimLost();
     return presentOrder(invoice, [history]);
   });
 }

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { uuidv7 } from '../../../common/src/uuid';
 import { fromDbTime, toDbTime } from '../../../common/src/db-time';
 import { ProblemError } from '../http/problem';
-import { execute, placeholders, selectRows, type Transaction } from './sql';
+import { execute, placeholders, selectRows, type Statement } from './sql';
 import { isUniqueViolation } from './sql-errors';
 import type { OrderType } from './types';
 
@@ -14,7 +14,7 @@ export const keyRetentionMs = 24 * 3600_000;
  * A claim older than this whose order never appeared belongs to a request that died (its
  * process stopped between claiming and finishing). A new request may then take the key
  * over. This is safe even if the old request was only slow: its order is written only if
- * its claim is still its own (see `completeClaim`).
+ * its claim is still its own (see `completeClaimStatement`).
  */
 export const claimLeaseMs = 10_000;
 
@@ -156,16 +156,15 @@ export async function claimKey(db: Knex, use: KeyUse, now: Date): Promise<ClaimO
 }
 
 /**
- * Marks the key used by this order, inside the order's transaction, only if the claim is
- * still ours. False means another request took the key over: the caller must roll back.
+ * Marks the key used by this order only if the claim is still ours: the statement to run
+ * inside the order's transaction (it writes nothing once another request took the key
+ * over, and then the caller must roll back).
  */
-export async function completeClaim(trx: Transaction, claim: Claim, invoiceId: string, at: string): Promise<boolean> {
-  const updated = await execute(
-    trx,
-    "update idempotency_keys set state = 'COMPLETED', invoice_id = ?, updated_at = ? where id = ? and claim_token = ? and state = 'IN_FLIGHT'",
-    [invoiceId, at, claim.rowId, claim.token],
-  );
-  return updated > 0;
+export function completeClaimStatement(claim: Claim, invoiceId: string, at: string): Statement {
+  return {
+    sql: "update idempotency_keys set state = 'COMPLETED', invoice_id = ?, updated_at = ? where id = ? and claim_token = ? and state = 'IN_FLIGHT'",
+    bindings: [invoiceId, at, claim.rowId, claim.token],
+  };
 }
 
 /** Gives a claim back after a failed create, so a retry is not blocked. */

@@ -3,12 +3,14 @@ import { uuidv7 } from '../../../common/src/uuid';
 import { isUniqueViolation } from './sql-errors';
 import {
   execute,
+  executeBatch,
   inTransaction,
   isMySql,
   placeholders,
   selectRows,
   type Binding,
   type Queryable,
+  type Statement,
   type Transaction,
 } from './sql';
 import type { OrderStatus, OrderType, ProductType } from './types';
@@ -118,48 +120,48 @@ function byTime(a: HistoryRow, b: HistoryRow): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-async function countOneMore(trx: Transaction, invoice: InvoiceRow, status: OrderStatus, at: string) {
-  await execute(trx, isMySql(trx) ? countUpsertSql.mysql : countUpsertSql.sqlite, [
-    uuidv7(),
-    invoice.user_id,
-    invoice.order_type,
-    status,
-    at,
-    at,
-  ]);
+/** The count of the order's (user, type, status) goes up by one (its row is made on first use). */
+function countOneMore(trx: Transaction, invoice: InvoiceRow, status: OrderStatus, at: string): Statement {
+  return {
+    sql: isMySql(trx) ? countUpsertSql.mysql : countUpsertSql.sqlite,
+    bindings: [uuidv7(), invoice.user_id, invoice.order_type, status, at, at],
+  };
+}
+
+function insertHistory(history: HistoryRow): Statement {
+  return { sql: insertHistorySql, bindings: historyColumns.map((column) => history[column]) };
 }
 
 /**
- * Writes a new order: the invoice (drawing another order number while the unique index
- * says one is taken; a failed statement leaves the transaction usable on both databases),
- * its first history entry and its count.
+ * Writes a new order in one round trip: the invoice, its first history entry, its count
+ * and any `alongside` statements (the idempotency key's completion). While the unique
+ * index says the order number is taken, another is drawn and the batch sent again: the
+ * failing INSERT comes first, so nothing of the batch was written, and a failed
+ * statement leaves the transaction usable on both databases. Resolves to the rows each
+ * `alongside` statement changed.
  */
 export async function insertOrder(
   trx: Transaction,
   invoice: InvoiceRow,
   history: HistoryRow,
   nextOrderNumber: () => string,
+  alongside: Statement[] = [],
   maxNumberAttempts = 5,
-): Promise<void> {
+): Promise<number[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await execute(
-        trx,
-        insertInvoiceSql,
-        invoiceColumns.map((column) => invoice[column]),
-      );
-      break;
+      const changed = await executeBatch(trx, [
+        { sql: insertInvoiceSql, bindings: invoiceColumns.map((column) => invoice[column]) },
+        insertHistory(history),
+        countOneMore(trx, invoice, invoice.status, invoice.created_at),
+        ...alongside,
+      ]);
+      return changed.slice(3);
     } catch (error) {
       if (attempt >= maxNumberAttempts || !isUniqueViolation(error, 'order_number')) throw error;
       invoice.order_number = nextOrderNumber();
     }
   }
-  await execute(
-    trx,
-    insertHistorySql,
-    historyColumns.map((column) => history[column]),
-  );
-  await countOneMore(trx, invoice, invoice.status, invoice.created_at);
 }
 
 export async function findOrder(db: Queryable, id: string): Promise<StoredOrder | undefined> {
@@ -322,14 +324,12 @@ export function applyStatusChange(db: Knex, change: StatusChange): Promise<boole
       to === 'CANCELLED' ? [to, at, at, invoice.id, invoice.status] : [to, at, invoice.id, invoice.status],
     );
     if (updated === 0) return false;
-    await execute(
-      trx,
-      insertHistorySql,
-      historyColumns.map((column) => history[column]),
-    );
     // States only move forward, so every transaction takes these row locks in one order.
-    await execute(trx, countDecrementSql, [at, invoice.user_id, invoice.order_type, invoice.status]);
-    await countOneMore(trx, invoice, to, at);
+    await executeBatch(trx, [
+      insertHistory(history),
+      { sql: countDecrementSql, bindings: [at, invoice.user_id, invoice.order_type, invoice.status] },
+      countOneMore(trx, invoice, to, at),
+    ]);
     return true;
   });
 }

@@ -7,6 +7,8 @@ import {
   type SqlTarget,
 } from '../../../common/src/prepared-query';
 
+export { executeBatch, type Statement } from '../../../common/src/prepared-query';
+
 /**
  * Plain SQL for the hot paths: the statements are written once, run the same on SQLite
  * and MySQL, and skip the query builder's per-call work (measured at about 0.15 ms of
