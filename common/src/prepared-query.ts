@@ -98,6 +98,7 @@ function mysqlExecute(connection: unknown, sql: string, bindings: Binding[]) {
  */
 export class SqlTransaction {
   private ended = false;
+  private begun = false;
 
   constructor(
     readonly connection: unknown,
@@ -107,6 +108,28 @@ export class SqlTransaction {
 
   get isCompleted(): boolean {
     return this.ended;
+  }
+
+  /** Whether BEGIN has been sent (a transaction that ran no statement has nothing to commit). */
+  get hasBegun(): boolean {
+    return this.begun;
+  }
+
+  /** Sends BEGIN before the first statement, unless that statement carried it (takeBegin). */
+  async begin(): Promise<void> {
+    if (this.begun) return;
+    this.begun = true;
+    await plainStatement(this.client, this.connection, this.mysql, 'BEGIN');
+  }
+
+  /**
+   * True once, for a first statement that sends BEGIN itself at the head of its own
+   * query (a batch on MySQL): one round trip fewer per transaction.
+   */
+  takeBegin(): boolean {
+    if (this.begun) return false;
+    this.begun = true;
+    return true;
   }
 
   end(): void {
@@ -131,26 +154,25 @@ async function plainStatement(client: PoolClient, connection: unknown, mysql: bo
 }
 
 /**
- * Runs `work` in a transaction on one pool connection: BEGIN, then COMMIT when `work`
- * resolves, ROLLBACK when it throws (a ROLLBACK that fails too, on a dead connection,
- * does not hide the first error). The connection goes back to the pool either way; the
- * pool drops it when the driver has marked it broken.
+ * Runs `work` in a transaction on one pool connection: BEGIN (sent with the first
+ * statement), then COMMIT when `work` resolves, ROLLBACK when it throws (a ROLLBACK that
+ * fails too, on a dead connection, does not hide the first error). The connection goes
+ * back to the pool either way; the pool drops it when the driver has marked it broken.
  */
 export async function inSqlTransaction<T>(db: Knex, work: (trx: SqlTransaction) => Promise<T>): Promise<T> {
   const client = db.client as PoolClient;
   const mysql = client.config.client === 'mysql2';
   const connection = await client.acquireConnection();
   try {
-    await plainStatement(client, connection, mysql, 'BEGIN');
     const trx = new SqlTransaction(connection, mysql, client);
     try {
       const result = await work(trx);
       trx.end();
-      await plainStatement(client, connection, mysql, 'COMMIT');
+      if (trx.hasBegun) await plainStatement(client, connection, mysql, 'COMMIT');
       return result;
     } catch (error) {
       trx.end();
-      await plainStatement(client, connection, mysql, 'ROLLBACK').catch(() => undefined);
+      if (trx.hasBegun) await plainStatement(client, connection, mysql, 'ROLLBACK').catch(() => undefined);
       throw error;
     }
   } finally {
@@ -171,6 +193,7 @@ async function onConnection<T>(
 ) {
   if (target instanceof SqlTransaction) {
     if (target.isCompleted) throw new Error(completedMessage);
+    await target.begin();
     target.client.emit('query', { sql, bindings, method: 'raw' });
     return use(target.connection, target.mysql);
   }
@@ -228,12 +251,20 @@ export interface Statement {
  * On MySQL the batch is one multi-statement query (values escaped by the driver; the
  * connection must allow multiple statements, see createDatabase); the server stops at the
  * first statement that fails and that error is returned, so the caller's transaction
- * decides what happens to the statements before it. On SQLite the cached statements run
- * one after another, with the same outcome.
+ * decides what happens to the statements before it. The first batch of a SqlTransaction
+ * also carries its BEGIN. On SQLite the cached statements run one after another, with
+ * the same outcome.
  */
 export function executeBatch(db: SqlTarget, statements: Statement[]): Promise<number[]> {
-  const sql = statements.map((statement) => statement.sql).join(';\n');
-  const bindings = statements.flatMap((statement) => statement.bindings);
+  // The first statements of one of our transactions also carry its BEGIN.
+  const carriesBegin =
+    db instanceof SqlTransaction &&
+    db.mysql &&
+    allowsMultipleStatements(db.connection as MySqlConnection) &&
+    db.takeBegin();
+  const sent = carriesBegin ? [{ sql: 'BEGIN', bindings: [] }, ...statements] : statements;
+  const sql = sent.map((statement) => statement.sql).join(';\n');
+  const bindings = sent.flatMap((statement) => statement.bindings);
   return onConnection(db, sql, bindings, async (connection, mysql) => {
     if (!mysql) {
       return statements.map(
@@ -242,13 +273,17 @@ export function executeBatch(db: SqlTarget, statements: Statement[]): Promise<nu
       );
     }
     const mysqlConnection = connection as MySqlConnection;
-    if (statements.length > 1 && !mysqlConnection.config.multipleStatements) {
+    if (sent.length > 1 && !allowsMultipleStatements(mysqlConnection)) {
       throw new Error('executeBatch needs a MySQL connection that allows multiple statements (createDatabase option)');
     }
     const result = await new Promise<unknown>((resolve, reject) =>
       mysqlConnection.query(sql, bindings, (error, outcome) => (error ? reject(error) : resolve(outcome))),
     );
-    const outcomes = (statements.length === 1 ? [result] : result) as Array<{ affectedRows: number }>;
-    return outcomes.map((outcome) => outcome.affectedRows);
+    const outcomes = (sent.length === 1 ? [result] : result) as Array<{ affectedRows: number }>;
+    return outcomes.slice(carriesBegin ? 1 : 0).map((outcome) => outcome.affectedRows);
   });
+}
+
+function allowsMultipleStatements(connection: MySqlConnection): boolean {
+  return connection.config.multipleStatements === true;
 }

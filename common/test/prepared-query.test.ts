@@ -135,6 +135,26 @@ describeEachDatabase('prepared statements', (database) => {
       expect(await ids('stop-')).to.deep.equal([]);
     });
 
+    it("sends a transaction's BEGIN with its first batch, and nothing for a transaction that wrote nothing", async () => {
+      const announced: string[] = [];
+      const listen = (query: { sql: string }) => announced.push(query.sql.split('\n')[0]);
+      db.on('query', listen);
+      try {
+        await inSqlTransaction(db, async (trx) => {
+          await executeBatch(trx, [insert('begin-1', '1.00')]);
+          await executeBatch(trx, [insert('begin-2', '1.00')]);
+        });
+        await inSqlTransaction(db, async () => undefined);
+      } finally {
+        db.off('query', listen);
+      }
+      const sql = 'insert into things (id, price, created_at) values (?, ?, ?)';
+      expect(announced).to.deep.equal(
+        database.kind === 'mysql' ? ['BEGIN;', sql, 'COMMIT'] : ['BEGIN', sql, sql, 'COMMIT'],
+      );
+      expect(await ids('begin-')).to.deep.equal(['begin-1', 'begin-2']);
+    });
+
     it('needs a MySQL connection that allows several statements per query', async function () {
       if (database.kind !== 'mysql') this.skip();
       const plain = createDatabase(config);

@@ -86,12 +86,12 @@ async function writeOrder(
   const now = new Date();
   const at = toDbTime(now);
   const dateStamp = deps.calendar.dateStamp(now);
+  // The price as of this moment: the order keeps it whatever happens to the product later.
+  // Read before the transaction, so that BEGIN rides with the order's writes.
+  const product = await findProduct(deps.db, order.productType);
+  if (!product) throw new Error(`product ${order.productType} is missing: the orders database is not migrated`);
+  const pricePerGram = request.orderType === 'PURCHASE' ? product.purchase_price_per_gram : product.sale_price_per_gram;
   return inTransaction(deps.db, async (trx) => {
-    // The price as of this moment: the order keeps it whatever happens to the product later.
-    const product = await findProduct(trx, order.productType);
-    if (!product) throw new Error(`product ${order.productType} is missing: the orders database is not migrated`);
-    const pricePerGram =
-      request.orderType === 'PURCHASE' ? product.purchase_price_per_gram : product.sale_price_per_gram;
     const invoice: InvoiceRow = {
       id: uuidv7(),
       order_number: deps.orderNumbers(request.orderType, dateStamp),

@@ -2,7 +2,6 @@ import type { Knex } from 'knex';
 import { uuidv7 } from '../../../common/src/uuid';
 import { isUniqueViolation } from './sql-errors';
 import {
-  execute,
   executeBatch,
   inTransaction,
   isMySql,
@@ -316,13 +315,18 @@ export function applyStatusChange(db: Knex, change: StatusChange): Promise<boole
   const { invoice, to, history } = change;
   const at = history.changed_at;
   return inTransaction(db, async (trx) => {
-    const updated = await execute(
-      trx,
+    // A batch of one, so that it carries the transaction's BEGIN.
+    const [updated] = await executeBatch(trx, [
       to === 'CANCELLED'
-        ? 'update invoices set status = ?, updated_at = ?, cancelled_at = ? where id = ? and status = ?'
-        : 'update invoices set status = ?, updated_at = ? where id = ? and status = ?',
-      to === 'CANCELLED' ? [to, at, at, invoice.id, invoice.status] : [to, at, invoice.id, invoice.status],
-    );
+        ? {
+            sql: 'update invoices set status = ?, updated_at = ?, cancelled_at = ? where id = ? and status = ?',
+            bindings: [to, at, at, invoice.id, invoice.status],
+          }
+        : {
+            sql: 'update invoices set status = ?, updated_at = ? where id = ? and status = ?',
+            bindings: [to, at, invoice.id, invoice.status],
+          },
+    ]);
     if (updated === 0) return false;
     // States only move forward, so every transaction takes these row locks in one order.
     await executeBatch(trx, [
