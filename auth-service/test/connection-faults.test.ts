@@ -3,8 +3,6 @@ import { status } from '@grpc/grpc-js';
 import { mysqlTestDatabase, useMysqlBehindFaultProxy } from '../../common/test/mysql-behind-proxy';
 import { errorStatus } from '../src/grpc/error-status';
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * A connection reset in the middle of a transaction is a database outage, not a bug:
  * callers must hear UNAVAILABLE. The auth-service and the gateway share one classifier
@@ -16,17 +14,7 @@ const mysql = mysqlTestDatabase();
   const fixture = useMysqlBehindFaultProxy(mysql!);
 
   it('is UNAVAILABLE (the gateway answers 503), not INTERNAL', async () => {
-    let failure: unknown;
-    try {
-      await fixture.db.transaction(async (trx) => {
-        await trx.raw('select 1');
-        expect(fixture.proxy.cutAll()).to.equal(1);
-        await pause(100);
-        await trx.raw('select 2');
-      });
-    } catch (error) {
-      failure = error;
-    }
+    const failure = await fixture.transactionCutMidway();
     expect(failure, 'the transaction failed').to.be.instanceOf(Error);
     expect(errorStatus(failure).code).to.equal(status.UNAVAILABLE);
   });

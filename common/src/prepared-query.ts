@@ -117,9 +117,7 @@ export class SqlTransaction {
 
   /** Sends BEGIN before the first statement, unless that statement carried it (takeBegin). */
   async begin(): Promise<void> {
-    if (this.begun) return;
-    this.begun = true;
-    await plainStatement(this.client, this.connection, this.mysql, 'BEGIN');
+    if (this.takeBegin()) await plainStatement(this.client, this.connection, this.mysql, 'BEGIN');
   }
 
   /**

@@ -14,7 +14,12 @@ export function mysqlTestDatabase(): TestDatabase | undefined {
  * Inside a describe: a fresh MySQL database reached through a fault proxy that resets
  * connections for real, with the gateway's own database factory in front of it.
  */
-export function useMysqlBehindFaultProxy(mysql: TestDatabase): { readonly db: Knex; readonly proxy: FaultProxy } {
+export function useMysqlBehindFaultProxy(mysql: TestDatabase): {
+  readonly db: Knex;
+  readonly proxy: FaultProxy;
+  /** Runs a Knex transaction whose connection dies between its two statements; resolves to what it failed with. */
+  transactionCutMidway(): Promise<unknown>;
+} {
   let proxy: FaultProxy | undefined;
   let db: Knex | undefined;
   before(async () => {
@@ -36,6 +41,20 @@ export function useMysqlBehindFaultProxy(mysql: TestDatabase): { readonly db: Kn
     get proxy() {
       if (!proxy) throw new Error('the proxy is set up in before()');
       return proxy;
+    },
+    async transactionCutMidway() {
+      try {
+        await this.db.transaction(async (trx) => {
+          await trx.raw('select 1');
+          // The connection dies while the transaction sits between two statements.
+          if (this.proxy.cutAll() !== 1) throw new Error('expected one connection to cut');
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          await trx.raw('select 2');
+        });
+      } catch (error) {
+        return error;
+      }
+      return undefined;
     },
   };
 }

@@ -2,8 +2,6 @@ import { expect } from 'chai';
 import { mysqlTestDatabase, useMysqlBehindFaultProxy } from '../../common/test/mysql-behind-proxy';
 import { toProblem } from '../src/http/error-handler';
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Found by the resilience campaign (scenario 2, creates while MariaDB was cut): when the
  * connection died in the middle of a transaction, knex's ROLLBACK on the dead connection
@@ -17,18 +15,7 @@ const mysql = mysqlTestDatabase();
   const fixture = useMysqlBehindFaultProxy(mysql!);
 
   it('is answered as 503 database-unavailable with Retry-After, not 500', async () => {
-    let failure: unknown;
-    try {
-      await fixture.db.transaction(async (trx) => {
-        await trx.raw('select 1');
-        // The connection dies while the transaction sits between two statements.
-        expect(fixture.proxy.cutAll()).to.equal(1);
-        await pause(100);
-        await trx.raw('select 2');
-      });
-    } catch (error) {
-      failure = error;
-    }
+    const failure = await fixture.transactionCutMidway();
     expect(failure, 'the transaction failed').to.be.instanceOf(Error);
     const problem = toProblem(failure);
     expect({ status: problem.status, code: problem.code }).to.deep.equal({
