@@ -20,6 +20,8 @@ interface MySqlConnection {
 }
 
 interface SqliteStatement {
+  /** True for a statement that returns rows (a SELECT). */
+  readonly reader: boolean;
   all(...values: Binding[]): unknown[];
   run(...values: Binding[]): { changes: number };
 }
@@ -99,6 +101,7 @@ function mysqlExecute(connection: unknown, sql: string, bindings: Binding[]) {
 export class SqlTransaction {
   private ended = false;
   private begun = false;
+  private commitDone = false;
 
   constructor(
     readonly connection: unknown,
@@ -133,6 +136,17 @@ export class SqlTransaction {
   end(): void {
     this.ended = true;
   }
+
+  /** Whether a batch carried the transaction's COMMIT (see executeBatch's `commit`). */
+  get hasCommitted(): boolean {
+    return this.commitDone;
+  }
+
+  /** The transaction's last batch committed it: nothing more may run on it. */
+  committed(): void {
+    this.commitDone = true;
+    this.ended = true;
+  }
 }
 
 /** Where a prepared statement can run: the pool, a Knex transaction, or a SqlTransaction. */
@@ -153,8 +167,9 @@ async function plainStatement(client: PoolClient, connection: unknown, mysql: bo
 
 /**
  * Runs `work` in a transaction on one pool connection: BEGIN (sent with the first
- * statement), then COMMIT when `work` resolves, ROLLBACK when it throws (a ROLLBACK that
- * fails too, on a dead connection, does not hide the first error). The connection goes
+ * statement), then COMMIT when `work` resolves (unless its last batch carried it),
+ * ROLLBACK when it throws before that (a ROLLBACK that fails too, on a dead connection,
+ * does not hide the first error). The connection goes
  * back to the pool either way; the pool drops it when the driver has marked it broken.
  */
 export async function inSqlTransaction<T>(db: Knex, work: (trx: SqlTransaction) => Promise<T>): Promise<T> {
@@ -166,11 +181,13 @@ export async function inSqlTransaction<T>(db: Knex, work: (trx: SqlTransaction) 
     try {
       const result = await work(trx);
       trx.end();
-      if (trx.hasBegun) await plainStatement(client, connection, mysql, 'COMMIT');
+      if (trx.hasBegun && !trx.hasCommitted) await plainStatement(client, connection, mysql, 'COMMIT');
       return result;
     } catch (error) {
       trx.end();
-      if (trx.hasBegun) await plainStatement(client, connection, mysql, 'ROLLBACK').catch(() => undefined);
+      if (trx.hasBegun && !trx.hasCommitted) {
+        await plainStatement(client, connection, mysql, 'ROLLBACK').catch(() => undefined);
+      }
       throw error;
     }
   } finally {
@@ -242,43 +259,91 @@ export interface Statement {
   bindings: Binding[];
 }
 
+/** What one statement of a batch did: the rows a write changed, or the rows a SELECT read. */
+export interface StatementOutcome {
+  changed: number;
+  rows: Array<Record<string, unknown>>;
+}
+
+export interface BatchOptions {
+  /**
+   * End the transaction with COMMIT in the same round trip (the batch must be the
+   * transaction's last work; `db` must be a SqlTransaction). COMMIT runs only if every
+   * statement succeeded; otherwise the error is returned and the transaction rolls back.
+   */
+  commit?: boolean;
+}
+
 /**
- * Runs INSERT, UPDATE and DELETE statements in order, in one round trip, and resolves to
- * the rows each changed. Meant for the writes of one transaction: a create writes four
- * rows, and each round trip to MySQL costs both sides more CPU than the statement itself.
- * On MySQL the batch is one multi-statement query (values escaped by the driver; the
- * connection must allow multiple statements, see createDatabase); the server stops at the
- * first statement that fails and that error is returned, so the caller's transaction
- * decides what happens to the statements before it. The first batch of a SqlTransaction
- * also carries its BEGIN. On SQLite the cached statements run one after another, with
- * the same outcome.
+ * Runs statements in order, in one round trip, and resolves to what each did. Meant for
+ * the statements of one request: a create writes four rows, and each round trip to MySQL
+ * costs both sides more CPU than the statement itself. On MySQL the batch is one
+ * multi-statement query (values escaped by the driver; the connection must allow multiple
+ * statements, see createDatabase); the server stops at the first statement that fails
+ * and that error is returned, so the caller's transaction decides what happens to the
+ * statements before it. The first batch of a SqlTransaction also carries its BEGIN, and
+ * with `commit` the last one its COMMIT. On SQLite the cached statements run one after
+ * another, with the same outcome. SELECT rows come from the text protocol: the same
+ * values as selectPrepared's.
  */
-export function executeBatch(db: SqlTarget, statements: Statement[]): Promise<number[]> {
-  // The first statements of one of our transactions also carry its BEGIN.
-  const carriesBegin =
-    db instanceof SqlTransaction &&
-    db.mysql &&
-    allowsMultipleStatements(db.connection as MySqlConnection) &&
-    db.takeBegin();
-  const sent = carriesBegin ? [{ sql: 'BEGIN', bindings: [] }, ...statements] : statements;
+export function executeBatch(
+  db: SqlTarget,
+  statements: Statement[],
+  options: BatchOptions = {},
+): Promise<StatementOutcome[]> {
+  if (options.commit && !(db instanceof SqlTransaction)) {
+    throw new Error('executeBatch commits only a transaction of inSqlTransaction');
+  }
+  const batched =
+    db instanceof SqlTransaction && db.mysql && allowsMultipleStatements(db.connection as MySqlConnection);
+  const carriesBegin = batched && (db as SqlTransaction).takeBegin();
+  const carriesCommit = batched && options.commit === true;
+  const sent = [
+    ...(carriesBegin ? [{ sql: 'BEGIN', bindings: [] }] : []),
+    ...statements,
+    ...(carriesCommit ? [{ sql: 'COMMIT', bindings: [] }] : []),
+  ];
   const sql = sent.map((statement) => statement.sql).join(';\n');
   const bindings = sent.flatMap((statement) => statement.bindings);
   return onConnection(db, sql, bindings, async (connection, mysql) => {
-    if (!mysql) {
-      return statements.map(
-        (statement) =>
-          sqliteStatement(connection as SqliteConnection, statement.sql).run(...statement.bindings).changes,
-      );
+    const outcomes = mysql
+      ? await mysqlBatch(connection as MySqlConnection, sql, bindings, sent.length)
+      : sqliteBatch(connection as SqliteConnection, statements);
+    if (options.commit) {
+      const trx = db as SqlTransaction;
+      if (!carriesCommit) await plainStatement(trx.client, connection, mysql, 'COMMIT');
+      trx.committed();
     }
-    const mysqlConnection = connection as MySqlConnection;
-    if (sent.length > 1 && !allowsMultipleStatements(mysqlConnection)) {
-      throw new Error('executeBatch needs a MySQL connection that allows multiple statements (createDatabase option)');
-    }
-    const result = await new Promise<unknown>((resolve, reject) =>
-      mysqlConnection.query(sql, bindings, (error, outcome) => (error ? reject(error) : resolve(outcome))),
-    );
-    const outcomes = (sent.length === 1 ? [result] : result) as Array<{ affectedRows: number }>;
-    return outcomes.slice(carriesBegin ? 1 : 0).map((outcome) => outcome.affectedRows);
+    return outcomes.slice(carriesBegin ? 1 : 0, carriesBegin ? statements.length + 1 : statements.length);
+  });
+}
+
+async function mysqlBatch(
+  connection: MySqlConnection,
+  sql: string,
+  bindings: Binding[],
+  count: number,
+): Promise<StatementOutcome[]> {
+  if (count > 1 && !allowsMultipleStatements(connection)) {
+    throw new Error('executeBatch needs a MySQL connection that allows multiple statements (createDatabase option)');
+  }
+  const result = await new Promise<unknown>((resolve, reject) =>
+    connection.query(sql, bindings, (error, outcome) => (error ? reject(error) : resolve(outcome))),
+  );
+  const results = (count === 1 ? [result] : result) as unknown[];
+  return results.map((outcome) =>
+    Array.isArray(outcome)
+      ? { changed: 0, rows: outcome as Array<Record<string, unknown>> }
+      : { changed: (outcome as { affectedRows: number }).affectedRows, rows: [] },
+  );
+}
+
+function sqliteBatch(connection: SqliteConnection, statements: Statement[]): StatementOutcome[] {
+  return statements.map(({ sql, bindings }) => {
+    const statement = sqliteStatement(connection, sql);
+    return statement.reader
+      ? { changed: 0, rows: statement.all(...bindings) as Array<Record<string, unknown>> }
+      : { changed: statement.run(...bindings).changes, rows: [] };
   });
 }
 

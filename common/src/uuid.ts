@@ -1,22 +1,5 @@
-import { randomFillSync } from 'node:crypto';
 import { v7 } from 'uuid';
-
-/**
- * Random bytes for new ids, drawn from the system 4 KiB at a time: uuid's v7 asks the
- * system for 16 fresh bytes on every call (a getrandom system call, ~10 µs here), a
- * measurable share of a request that creates several rows.
- */
-const pool = Buffer.alloc(4096);
-let offset = pool.length;
-
-function random16(): Uint8Array {
-  if (offset === pool.length) {
-    randomFillSync(pool);
-    offset = 0;
-  }
-  offset += 16;
-  return pool.subarray(offset - 16, offset);
-}
+import { randomBytesFromPool } from './random-pool';
 
 let lastMsecs = -Infinity;
 let sequence = 0;
@@ -24,10 +7,10 @@ let sequence = 0;
 /**
  * A new UUID v7, as uuid's own v7() makes it (time-ordered, and monotonic within this
  * process: ids of the same millisecond count up from a random start) but from pooled
- * random bytes.
+ * random bytes: uuid's v7 asks the system for 16 fresh bytes on every call.
  */
 export function uuidv7(): string {
-  const random = random16();
+  const random = randomBytesFromPool(16);
   const now = Date.now();
   if (now > lastMsecs) {
     // 31 random bits, as uuid seeds each new millisecond's counter.

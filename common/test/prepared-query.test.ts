@@ -112,7 +112,7 @@ describeEachDatabase('prepared statements', (database) => {
           { sql: 'delete from things where id = ?', bindings: ['missing'] },
         ]),
       );
-      expect(changed).to.deep.equal([1, 1, 2, 0]);
+      expect(changed.map((outcome) => outcome.changed)).to.deep.equal([1, 1, 2, 0]);
       // Values are bound, never spliced into the SQL: the quote above stayed text.
       expect(await ids('batch-')).to.deep.equal(['batch-1', "batch-2'); delete from things; --"]);
       expect(await ids('a')).to.deep.equal(['a']);
@@ -153,6 +153,55 @@ describeEachDatabase('prepared statements', (database) => {
         database.kind === 'mysql' ? ['BEGIN;', sql, 'COMMIT'] : ['BEGIN', sql, sql, 'COMMIT'],
       );
       expect(await ids('begin-')).to.deep.equal(['begin-1', 'begin-2']);
+    });
+
+    it('reads rows in a batch, with the same values as a prepared read', async () => {
+      const outcomes = await executeBatch(db, [
+        insert('read-1', '7.25'),
+        { sql: 'select id, price, created_at from things where id like ? order by id', bindings: ['read-%'] },
+        { sql: 'select id, price, created_at from things where id = ?', bindings: ['b'] },
+      ]);
+      expect(outcomes.map((outcome) => outcome.changed)).to.deep.equal([1, 0, 0]);
+      expect(outcomes[1].rows).to.deep.equal(
+        await selectPrepared(db, 'select id, price, created_at from things where id like ? order by id', ['read-%']),
+      );
+      expect(outcomes[2].rows).to.deep.equal([{ id: 'b', price: null, created_at: '2026-02-01 00:00:00.125' }]);
+    });
+
+    it("commits with a transaction's last batch, in the same round trip, only when every statement succeeded", async () => {
+      const announced: string[] = [];
+      const listen = (query: { sql: string }) => announced.push(query.sql);
+      db.on('query', listen);
+      try {
+        await inSqlTransaction(db, async (trx) => {
+          await executeBatch(trx, [insert('commit-1', '1.00')]);
+          await executeBatch(trx, [insert('commit-2', '1.00')], { commit: true });
+          expect(trx.isCompleted).to.equal(true);
+        });
+        let failure: unknown;
+        await inSqlTransaction(db, (trx) =>
+          executeBatch(trx, [insert('commit-3', '1.00'), insert('a', '1.00')], { commit: true }),
+        ).catch((error: unknown) => (failure = error));
+        expect(failure).to.be.instanceOf(Error);
+      } finally {
+        db.off('query', listen);
+      }
+      const sql = 'insert into things (id, price, created_at) values (?, ?, ?)';
+      expect(announced).to.deep.equal(
+        database.kind === 'mysql'
+          ? [`BEGIN;\n${sql}`, `${sql};\nCOMMIT`, `BEGIN;\n${sql};\n${sql};\nCOMMIT`, 'ROLLBACK']
+          : ['BEGIN', sql, sql, 'COMMIT', 'BEGIN', `${sql};\n${sql}`, 'ROLLBACK'],
+      );
+      expect(await ids('commit-')).to.deep.equal(['commit-1', 'commit-2']);
+    });
+
+    it('commits only transactions of inSqlTransaction', async () => {
+      const trx = await db.transaction();
+      try {
+        expect(() => executeBatch(trx, [insert('knex-1', '1.00')], { commit: true })).to.throw('commits only');
+      } finally {
+        await trx.rollback();
+      }
     });
 
     it('needs a MySQL connection that allows several statements per query', async function () {

@@ -15,11 +15,13 @@ import {
   claimLeaseMs,
   completeClaimStatement,
   keyRetentionMs,
+  releaseClaim,
   type Claim,
   type KeyUse,
 } from '../src/orders/idempotency';
 import { randomOrderNumber, type OrderNumberSource } from '../src/orders/order-number';
-import { findOrder } from '../src/orders/repository';
+import { findOrder, insertOrder } from '../src/orders/repository';
+import { isPrimaryKeyViolation } from '../src/orders/sql-errors';
 import { execute } from '../src/orders/sql';
 import { findAllProducts, updateProductPrices } from '../src/products/repository';
 import * as countExistingInvoices from '../../migrations/orders/20260201000410_count_existing_invoices';
@@ -61,8 +63,8 @@ describeEachDatabase('orders repository and use-cases on a real database', (data
   });
 
   /** Completes a claim in a transaction of its own, as a create's transaction would. */
-  async function complete(claim: Claim, invoiceId: string): Promise<boolean> {
-    const { sql, bindings } = completeClaimStatement(claim, invoiceId, '2026-01-31 00:00:00.000');
+  async function complete(claim: Claim): Promise<boolean> {
+    const { sql, bindings } = completeClaimStatement(claim, '2026-01-31 00:00:00.000');
     return (await db.transaction((trx) => execute(trx, sql, bindings))) > 0;
   }
 
@@ -181,27 +183,60 @@ describeEachDatabase('orders repository and use-cases on a real database', (data
       expect((await claimKey(db, use({ key: 'HELD' }), now)).kind).to.equal('claimed');
     });
 
-    it('lets a new request take over a claim abandoned for longer than the lease; the old claim can no longer complete', async () => {
+    it('lets a request with the same body take over a claim abandoned for longer than the lease, for the same order', async () => {
       const start = new Date();
       const abandoned = await claimKey(db, use({ key: 'abandoned' }), start);
       const almost = new Date(start.getTime() + claimLeaseMs - 1);
       expect(await problemCode(claimKey(db, use({ key: 'abandoned' }), almost))).to.equal('idempotency-key-in-flight');
       const later = new Date(start.getTime() + claimLeaseMs);
+      expect(await problemCode(claimKey(db, use({ key: 'abandoned', fingerprint: 'e'.repeat(64) }), later))).to.equal(
+        'idempotency-key-reused',
+      );
       const takeover = await claimKey(db, use({ key: 'abandoned' }), later);
-      expect(takeover.kind).to.equal('claimed');
       if (abandoned.kind !== 'claimed' || takeover.kind !== 'claimed') throw new Error('expected claims');
-      const completedByOld = await complete(abandoned.claim, uuidv7());
-      expect(completedByOld).to.equal(false);
-      const completedByNew = await complete(takeover.claim, uuidv7());
-      expect(completedByNew).to.equal(true);
+      // Both holders write the same order id, so at most one of them can store it.
+      expect(takeover.claim.invoiceId).to.equal(abandoned.claim.invoiceId);
+      expect(takeover.claim.token).to.not.equal(abandoned.claim.token);
+      // The old holder can no longer give the key back.
+      await releaseClaim(db, abandoned.claim);
+      expect(await complete(takeover.claim)).to.equal(true);
+      expect(await claimKey(db, use({ key: 'abandoned' }), later)).to.deep.equal({
+        kind: 'replay',
+        invoiceId: abandoned.claim.invoiceId,
+      });
+    });
+
+    it("refuses a second order under a claim's order id (the primary key), which a create reads as the key settled", async () => {
+      const actor = userPrincipal();
+      const first = await createOrder(deps, { actor, orderType: 'PURCHASE', body, idempotencyKey: 'settled' });
+      const stored = await findOrder(db, first.id);
+      if (!stored) throw new Error('expected the order');
+      let failure: unknown;
+      try {
+        await insertOrder(
+          db,
+          { ...stored.invoice, order_number: randomOrderNumber('PURCHASE', '20260131') },
+          { ...stored.history[0], id: uuidv7() },
+          () => randomOrderNumber('PURCHASE', '20260131'),
+        );
+      } catch (error) {
+        failure = error;
+      }
+      expect(isPrimaryKeyViolation(failure), String(failure)).to.equal(true);
+      expect(isPrimaryKeyViolation(new Error("Duplicate entry 'P-1' for key 'invoices_order_number_unique'"))).to.equal(
+        false,
+      );
+      expect((await db('invoices').where({ user_id: actor.userId }).select('id')).map((row) => row.id)).to.deep.equal([
+        first.id,
+      ]);
     });
 
     it('replays a completed key for 24 hours, then treats it as new', async () => {
       const start = new Date();
       const first = await claimKey(db, use({ key: 'daily' }), start);
       if (first.kind !== 'claimed') throw new Error('expected a claim');
-      const invoiceId = uuidv7();
-      await complete(first.claim, invoiceId);
+      const invoiceId = first.claim.invoiceId;
+      await complete(first.claim);
       const dayLater = (ms: number) => new Date(start.getTime() + ms);
       expect(await claimKey(db, use({ key: 'daily' }), dayLater(keyRetentionMs - 1))).to.deep.equal({
         kind: 'replay',
@@ -211,7 +246,9 @@ describeEachDatabase('orders repository and use-cases on a real database', (data
         await problemCode(claimKey(db, use({ key: 'daily', orderType: 'SALE' }), dayLater(keyRetentionMs - 1))),
       ).to.equal('idempotency-key-reused');
       const reused = await claimKey(db, use({ key: 'daily', orderType: 'SALE' }), dayLater(keyRetentionMs));
-      expect(reused.kind).to.equal('claimed');
+      if (reused.kind !== 'claimed') throw new Error('expected a claim');
+      // A new order: the expired key's order stays as it was.
+      expect(reused.claim.invoiceId).to.not.equal(invoiceId);
     });
   });
 });

@@ -1,13 +1,13 @@
 import { uuidv7 } from '../../../common/src/uuid';
 import { toDbTime } from '../../../common/src/db-time';
 import type { Principal } from '../auth/principal';
-import { findProduct } from '../products/repository';
+import { findProduct, findProductStatement, productRead, type ProductRow } from '../products/repository';
 import type { OrdersDeps } from './deps';
 import { claimKey, completeClaimStatement, releaseClaim, requestFingerprint, type Claim } from './idempotency';
 import { totalPrice, twoPlaces } from './money';
 import { presentOrder } from './presenter';
 import { findOrder, insertOrder, type HistoryRow, type InvoiceRow } from './repository';
-import { inTransaction } from './sql';
+import { isPrimaryKeyViolation } from './sql-errors';
 import type { CreateOrderBody, Order, OrderType, ProductType } from './types';
 
 export interface CreateOrderRequest {
@@ -28,8 +28,8 @@ export interface NormalizedOrder {
   postalCode: string;
 }
 
-/** Another request took the idempotency key over while this one was creating the order. */
-class ClaimLost extends Error {}
+/** Another holder of the same claim (see claimLeaseMs) stored the order first. */
+class ClaimSettled extends Error {}
 
 export function normalizeOrder(body: CreateOrderBody): NormalizedOrder {
   return {
@@ -43,14 +43,17 @@ export function normalizeOrder(body: CreateOrderBody): NormalizedOrder {
 }
 
 /**
- * POST /orders/purchase and /orders/sale. Without a key: one transaction writes the order
- * and its first history entry. With a key: the key is claimed first (its own short write,
- * so concurrent requests see it in flight), then the same transaction also marks the key
- * completed with the order; if the create fails the claim is released.
+ * POST /orders/purchase and /orders/sale. Without a key: the product's price is read, then
+ * one transaction writes the order and its first history entry. With a key: the key is
+ * claimed first (its own short write, so concurrent requests see it in flight; the price
+ * read rides along), then the same transaction also marks the key completed; if the
+ * create fails the claim is released.
  */
 export async function createOrder(deps: OrdersDeps, request: CreateOrderRequest): Promise<Order> {
   const order = normalizeOrder(request.body);
-  if (request.idempotencyKey === undefined) return writeOrder(deps, request, order);
+  if (request.idempotencyKey === undefined) {
+    return writeOrder(deps, request, order, await findProduct(deps.db, order.productType));
+  }
 
   const use = {
     userId: request.actor.userId,
@@ -58,18 +61,21 @@ export async function createOrder(deps: OrdersDeps, request: CreateOrderRequest)
     orderType: request.orderType,
     fingerprint: requestFingerprint({ ...order }),
   };
-  // A lost claim is rare (our lease ran out mid-create); the second look answers it.
+  // A settled claim is rare (a request that outlived its lease); the second look answers it.
   for (;;) {
-    const outcome = await claimKey(deps.db, use, new Date());
+    const outcome = await claimKey(deps.db, use, new Date(), [findProductStatement(order.productType)]);
     if (outcome.kind === 'replay') {
       const stored = await findOrder(deps.db, outcome.invoiceId);
       if (!stored) throw new Error(`idempotency key names a missing order ${outcome.invoiceId}`);
       return presentOrder(stored.invoice, stored.history);
     }
     try {
-      return await writeOrder(deps, request, order, outcome.claim);
+      const product = outcome.alongside
+        ? productRead(outcome.alongside[0])
+        : await findProduct(deps.db, order.productType);
+      return await writeOrder(deps, request, order, product, outcome.claim);
     } catch (error) {
-      if (error instanceof ClaimLost) continue;
+      if (error instanceof ClaimSettled) continue;
       // If this fails too (database gone), the claim lapses after its lease instead.
       await releaseClaim(deps.db, outcome.claim).catch(() => undefined);
       throw error;
@@ -77,59 +83,64 @@ export async function createOrder(deps: OrdersDeps, request: CreateOrderRequest)
   }
 }
 
+/**
+ * Writes the order at `product`'s price as of now (read just before, so that the
+ * transaction is one round trip; the order keeps that price whatever happens to the
+ * product later).
+ */
 async function writeOrder(
   deps: OrdersDeps,
   request: CreateOrderRequest,
   order: NormalizedOrder,
+  product: ProductRow | undefined,
   claim?: Claim,
 ): Promise<Order> {
+  if (!product) throw new Error(`product ${order.productType} is missing: the orders database is not migrated`);
   const now = new Date();
   const at = toDbTime(now);
   const dateStamp = deps.calendar.dateStamp(now);
-  // The price as of this moment: the order keeps it whatever happens to the product later.
-  // Read before the transaction, so that BEGIN rides with the order's writes.
-  const product = await findProduct(deps.db, order.productType);
-  if (!product) throw new Error(`product ${order.productType} is missing: the orders database is not migrated`);
   const pricePerGram = request.orderType === 'PURCHASE' ? product.purchase_price_per_gram : product.sale_price_per_gram;
-  return inTransaction(deps.db, async (trx) => {
-    const invoice: InvoiceRow = {
-      id: uuidv7(),
-      order_number: deps.orderNumbers(request.orderType, dateStamp),
-      order_type: request.orderType,
-      status: 'PENDING',
-      product_type: order.productType,
-      quantity: order.quantity,
-      price_per_gram: pricePerGram,
-      total_price: totalPrice(pricePerGram, order.quantity),
-      currency: 'KRW',
-      delivery_address: order.deliveryAddress,
-      recipient_name: order.recipientName,
-      contact_number: order.contactNumber,
-      postal_code: order.postalCode,
-      user_id: request.actor.userId,
-      idempotency_key: claim?.key ?? null,
-      created_at: at,
-      updated_at: at,
-      cancelled_at: null,
-    };
-    const history: HistoryRow = {
-      id: uuidv7(),
-      invoice_id: invoice.id,
-      from_status: null,
-      to_status: 'PENDING',
-      changed_by: request.actor.userId,
-      changed_at: at,
-      created_at: at,
-      updated_at: at,
-    };
-    const [claimCompleted] = await insertOrder(
-      trx,
+  const invoice: InvoiceRow = {
+    id: claim?.invoiceId ?? uuidv7(),
+    order_number: deps.orderNumbers(request.orderType, dateStamp),
+    order_type: request.orderType,
+    status: 'PENDING',
+    product_type: order.productType,
+    quantity: order.quantity,
+    price_per_gram: pricePerGram,
+    total_price: totalPrice(pricePerGram, order.quantity),
+    currency: 'KRW',
+    delivery_address: order.deliveryAddress,
+    recipient_name: order.recipientName,
+    contact_number: order.contactNumber,
+    postal_code: order.postalCode,
+    user_id: request.actor.userId,
+    idempotency_key: claim?.key ?? null,
+    created_at: at,
+    updated_at: at,
+    cancelled_at: null,
+  };
+  const history: HistoryRow = {
+    id: uuidv7(),
+    invoice_id: invoice.id,
+    from_status: null,
+    to_status: 'PENDING',
+    changed_by: request.actor.userId,
+    changed_at: at,
+    created_at: at,
+    updated_at: at,
+  };
+  try {
+    await insertOrder(
+      deps.db,
       invoice,
       history,
       () => deps.orderNumbers(request.orderType, dateStamp),
-      claim ? [completeClaimStatement(claim, invoice.id, at)] : [],
+      claim ? [completeClaimStatement(claim, at)] : [],
     );
-    if (claim && claimCompleted === 0) throw new ClaimLost();
-    return presentOrder(invoice, [history]);
-  });
+  } catch (error) {
+    if (claim && isPrimaryKeyViolation(error)) throw new ClaimSettled();
+    throw error;
+  }
+  return presentOrder(invoice, [history]);
 }

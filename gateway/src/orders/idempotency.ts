@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { uuidv7 } from '../../../common/src/uuid';
 import { fromDbTime, toDbTime } from '../../../common/src/db-time';
 import { ProblemError } from '../http/problem';
-import { execute, placeholders, selectRows, type Statement } from './sql';
+import { execute, executeBatch, placeholders, selectRows, type Statement, type StatementOutcome } from './sql';
 import { isUniqueViolation } from './sql-errors';
 import type { OrderType } from './types';
 
@@ -12,9 +12,10 @@ export const keyRetentionMs = 24 * 3600_000;
 
 /**
  * A claim older than this whose order never appeared belongs to a request that died (its
- * process stopped between claiming and finishing). A new request may then take the key
- * over. This is safe even if the old request was only slow: its order is written only if
- * its claim is still its own (see `completeClaimStatement`).
+ * process stopped between claiming and finishing). A new request with the same body may
+ * then take the key over. This is safe even if the old request was only slow: both write
+ * the order under the id fixed when the key was first claimed, so the primary key lets
+ * only one of them store it.
  */
 export const claimLeaseMs = 10_000;
 
@@ -37,7 +38,7 @@ const insertKeySql = `insert into idempotency_keys (${keyColumns.join(', ')}) va
 const findKeySql = 'select * from idempotency_keys where user_id = ? and idempotency_key = ?';
 // A new claim replaces an expired or abandoned one, if nobody else replaced it first.
 const takeOverSql =
-  'update idempotency_keys set order_type = ?, fingerprint = ?, state = ?, claim_token = ?, invoice_id = null,' +
+  'update idempotency_keys set order_type = ?, fingerprint = ?, state = ?, claim_token = ?, invoice_id = ?,' +
   ' created_at = ?, updated_at = ? where id = ? and claim_token = ? and state = ?';
 
 interface IdempotencyKeyRow {
@@ -66,9 +67,13 @@ export interface Claim {
   rowId: string;
   token: string;
   key: string;
+  /** The id the key's order is written under: whoever holds the claim writes this order. */
+  invoiceId: string;
 }
 
-export type ClaimOutcome = { kind: 'claimed'; claim: Claim } | { kind: 'replay'; invoiceId: string };
+export type ClaimOutcome =
+  /** `alongside`: what the statements sent with the claim did, when the claim was a first use of the key. */
+  { kind: 'claimed'; claim: Claim; alongside?: StatementOutcome[] } | { kind: 'replay'; invoiceId: string };
 
 /**
  * SHA-256 of a normalized create body: the caller passes values already normalized (text
@@ -86,13 +91,16 @@ export function requestFingerprint(normalized: Record<string, string>): string {
 
 /**
  * Claims an idempotency key for a create, or says what the key already stands for:
- * - unused (or expired, or an abandoned claim): claimed by this request;
+ * - unused or expired: claimed by this request, for a new order id;
  * - used on another route or with another body: 422 idempotency-key-reused;
  * - its order exists: replay it;
- * - another request holds it right now: 409 idempotency-key-in-flight.
+ * - another request holds it right now: 409 idempotency-key-in-flight;
+ * - its claim was abandoned (see claimLeaseMs): claimed by this request, for the same order id.
  * The unique index on (user_id, idempotency_key) makes exactly one concurrent claim win.
+ * `alongside` (reads the create needs anyway) ride in the claim's round trip when the key
+ * is new; otherwise they are not run and the caller runs them.
  */
-export async function claimKey(db: Knex, use: KeyUse, now: Date): Promise<ClaimOutcome> {
+export async function claimKey(db: Knex, use: KeyUse, now: Date, alongside: Statement[] = []): Promise<ClaimOutcome> {
   const at = toDbTime(now);
   for (let attempt = 0; attempt < maxClaimAttempts; attempt++) {
     const token = uuidv7();
@@ -104,38 +112,43 @@ export async function claimKey(db: Knex, use: KeyUse, now: Date): Promise<ClaimO
       fingerprint: use.fingerprint,
       state: 'IN_FLIGHT',
       claim_token: token,
-      invoice_id: null,
+      invoice_id: uuidv7(),
       created_at: at,
       updated_at: at,
     };
+    const first = attempt === 0;
     try {
-      await execute(
-        db,
-        insertKeySql,
-        keyColumns.map((column) => row[column]),
-      );
-      return { kind: 'claimed', claim: { rowId: row.id, token, key: use.key } };
+      const outcomes = await executeBatch(db, [
+        { sql: insertKeySql, bindings: keyColumns.map((column) => row[column]) },
+        ...(first ? alongside : []),
+      ]);
+      const claim = { rowId: row.id, token, key: use.key, invoiceId: row.invoice_id as string };
+      return { kind: 'claimed', claim, alongside: first ? outcomes.slice(1) : undefined };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
     }
     const [existing] = await selectRows<IdempotencyKeyRow>(db, findKeySql, [use.userId, use.key]);
     if (!existing) continue; // released in the meantime: claim again
-    const expired = now.getTime() - fromDbTime(existing.created_at).getTime() >= keyRetentionMs;
-    const abandoned =
-      existing.state === 'IN_FLIGHT' && now.getTime() - fromDbTime(existing.updated_at).getTime() >= claimLeaseMs;
-    if (expired || abandoned) {
+    const takeOver = async (invoiceId: string): Promise<ClaimOutcome | undefined> => {
       const takenOver = await execute(db, takeOverSql, [
         use.orderType,
         use.fingerprint,
         'IN_FLIGHT',
         token,
+        invoiceId,
         at,
         at,
         existing.id,
         existing.claim_token,
         existing.state,
       ]);
-      if (takenOver > 0) return { kind: 'claimed', claim: { rowId: existing.id, token, key: use.key } };
+      return takenOver > 0
+        ? { kind: 'claimed', claim: { rowId: existing.id, token, key: use.key, invoiceId } }
+        : undefined;
+    };
+    if (now.getTime() - fromDbTime(existing.created_at).getTime() >= keyRetentionMs) {
+      const claimed = await takeOver(uuidv7());
+      if (claimed) return claimed;
       continue;
     }
     if (existing.order_type !== use.orderType || existing.fingerprint !== use.fingerprint) {
@@ -147,6 +160,11 @@ export async function claimKey(db: Knex, use: KeyUse, now: Date): Promise<ClaimO
     if (existing.state === 'COMPLETED' && existing.invoice_id !== null) {
       return { kind: 'replay', invoiceId: existing.invoice_id };
     }
+    if (now.getTime() - fromDbTime(existing.updated_at).getTime() >= claimLeaseMs) {
+      const claimed = await takeOver(existing.invoice_id ?? uuidv7());
+      if (claimed) return claimed;
+      continue;
+    }
     break;
   }
   throw new ProblemError(
@@ -156,14 +174,14 @@ export async function claimKey(db: Knex, use: KeyUse, now: Date): Promise<ClaimO
 }
 
 /**
- * Marks the key used by this order only if the claim is still ours: the statement to run
- * inside the order's transaction (it writes nothing once another request took the key
- * over, and then the caller must roll back).
+ * Marks the key used by the claim's order: the statement to run in the transaction that
+ * writes the order. Whichever holder of the claim stores the order completes the key (an
+ * expired key's new claim names another order, and is left alone).
  */
-export function completeClaimStatement(claim: Claim, invoiceId: string, at: string): Statement {
+export function completeClaimStatement(claim: Claim, at: string): Statement {
   return {
-    sql: "update idempotency_keys set state = 'COMPLETED', invoice_id = ?, updated_at = ? where id = ? and claim_token = ? and state = 'IN_FLIGHT'",
-    bindings: [invoiceId, at, claim.rowId, claim.token],
+    sql: "update idempotency_keys set state = 'COMPLETED', updated_at = ? where id = ? and invoice_id = ? and state = 'IN_FLIGHT'",
+    bindings: [at, claim.rowId, claim.invoiceId],
   };
 }
 

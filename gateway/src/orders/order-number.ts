@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytesFromPool } from '../../../common/src/random-pool';
 import type { OrderType } from './types';
 
 /** Crockford's base 32: digits and capitals without I, L, O and U, which read as others. */
@@ -13,7 +13,7 @@ export type OrderNumberSource = (orderType: OrderType, dateStamp: string) => str
  * type, so a collision is astronomically rare, and the unique index catches it anyway.
  */
 export const randomOrderNumber: OrderNumberSource = (orderType, dateStamp) => {
-  const bits = randomBytes(5).readUIntBE(0, 5);
+  const bits = randomBytesFromPool(5).readUIntBE(0, 5);
   let suffix = '';
   for (let shift = 35; shift >= 0; shift -= 5) suffix += alphabet[Math.floor(bits / 2 ** shift) % 32];
   return `${orderType === 'PURCHASE' ? 'P' : 'S'}-${dateStamp}-${suffix}`;

@@ -132,35 +132,42 @@ function insertHistory(history: HistoryRow): Statement {
 }
 
 /**
- * Writes a new order in one round trip: the invoice, its first history entry, its count
- * and any `alongside` statements (the idempotency key's completion). While the unique
- * index says the order number is taken, another is drawn and the batch sent again: the
- * failing INSERT comes first, so nothing of the batch was written, and a failed
- * statement leaves the transaction usable on both databases. Resolves to the rows each
- * `alongside` statement changed.
+ * Writes a new order in one transaction and one round trip: BEGIN, the invoice, its
+ * first history entry, its count, any `alongside` statements (the idempotency key's
+ * completion) and COMMIT. While the unique index says the order number is taken, another
+ * is drawn and the rest sent again: the failing INSERT comes first, so nothing of the
+ * batch was written, and a failed statement leaves the transaction usable on both
+ * databases. Any other failure rolls everything back; a taken invoice id is a primary-key
+ * violation (isPrimaryKeyViolation).
  */
-export async function insertOrder(
-  trx: Transaction,
+export function insertOrder(
+  db: Knex,
   invoice: InvoiceRow,
   history: HistoryRow,
   nextOrderNumber: () => string,
   alongside: Statement[] = [],
   maxNumberAttempts = 5,
-): Promise<number[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const changed = await executeBatch(trx, [
-        { sql: insertInvoiceSql, bindings: invoiceColumns.map((column) => invoice[column]) },
-        insertHistory(history),
-        countOneMore(trx, invoice, invoice.status, invoice.created_at),
-        ...alongside,
-      ]);
-      return changed.slice(3);
-    } catch (error) {
-      if (attempt >= maxNumberAttempts || !isUniqueViolation(error, 'order_number')) throw error;
-      invoice.order_number = nextOrderNumber();
+): Promise<void> {
+  return inTransaction(db, async (trx) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await executeBatch(
+          trx,
+          [
+            { sql: insertInvoiceSql, bindings: invoiceColumns.map((column) => invoice[column]) },
+            insertHistory(history),
+            countOneMore(trx, invoice, invoice.status, invoice.created_at),
+            ...alongside,
+          ],
+          { commit: true },
+        );
+        return;
+      } catch (error) {
+        if (attempt >= maxNumberAttempts || !isUniqueViolation(error, 'order_number')) throw error;
+        invoice.order_number = nextOrderNumber();
+      }
     }
-  }
+  });
 }
 
 export async function findOrder(db: Queryable, id: string): Promise<StoredOrder | undefined> {
@@ -316,7 +323,7 @@ export function applyStatusChange(db: Knex, change: StatusChange): Promise<boole
   const at = history.changed_at;
   return inTransaction(db, async (trx) => {
     // A batch of one, so that it carries the transaction's BEGIN.
-    const [updated] = await executeBatch(trx, [
+    const [{ changed }] = await executeBatch(trx, [
       to === 'CANCELLED'
         ? {
             sql: 'update invoices set status = ?, updated_at = ?, cancelled_at = ? where id = ? and status = ?',
@@ -327,13 +334,17 @@ export function applyStatusChange(db: Knex, change: StatusChange): Promise<boole
             bindings: [to, at, invoice.id, invoice.status],
           },
     ]);
-    if (updated === 0) return false;
+    if (changed === 0) return false;
     // States only move forward, so every transaction takes these row locks in one order.
-    await executeBatch(trx, [
-      insertHistory(history),
-      { sql: countDecrementSql, bindings: [at, invoice.user_id, invoice.order_type, invoice.status] },
-      countOneMore(trx, invoice, to, at),
-    ]);
+    await executeBatch(
+      trx,
+      [
+        insertHistory(history),
+        { sql: countDecrementSql, bindings: [at, invoice.user_id, invoice.order_type, invoice.status] },
+        countOneMore(trx, invoice, to, at),
+      ],
+      { commit: true },
+    );
     return true;
   });
 }

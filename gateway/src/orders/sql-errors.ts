@@ -9,3 +9,13 @@ export function isUniqueViolation(error: unknown, column?: string): boolean {
     code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
   return unique && (column === undefined || error.message.includes(column));
 }
+
+/** True when a statement inserted a row whose primary key is taken, on MySQL or SQLite. */
+export function isPrimaryKeyViolation(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return (
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    (code === 'ER_DUP_ENTRY' && /for key '(\w+\.)?PRIMARY'/.test(error.message))
+  );
+}

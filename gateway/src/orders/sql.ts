@@ -7,7 +7,7 @@ import {
   type SqlTarget,
 } from '../../../common/src/prepared-query';
 
-export { executeBatch, type Statement } from '../../../common/src/prepared-query';
+export { executeBatch, type Statement, type StatementOutcome } from '../../../common/src/prepared-query';
 
 /**
  * Plain SQL for the hot paths: the statements are written once, run the same on SQLite

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { components } from '../../../generated/openapi';
-import { selectRows, type Queryable } from '../orders/sql';
+import { selectRows, type Queryable, type Statement, type StatementOutcome } from '../orders/sql';
 
 export type ProductType = components['schemas']['ProductType'];
 
@@ -19,9 +19,20 @@ export function findAllProducts(db: Knex): Promise<ProductRow[]> {
   return db<ProductRow>('products').select('*').orderBy('product_type');
 }
 
+/** The read of one product, for a batch that carries it along with other statements. */
+export function findProductStatement(productType: ProductType): Statement {
+  return { sql: 'select * from products where product_type = ?', bindings: [productType] };
+}
+
+/** The product a findProductStatement read, if it exists. */
+export function productRead(outcome: StatementOutcome): ProductRow | undefined {
+  return outcome.rows[0] as unknown as ProductRow | undefined;
+}
+
 /** One product; inside a transaction when the caller needs a consistent price snapshot. */
 export async function findProduct(db: Queryable, productType: ProductType): Promise<ProductRow | undefined> {
-  const [row] = await selectRows<ProductRow>(db, 'select * from products where product_type = ?', [productType]);
+  const { sql, bindings } = findProductStatement(productType);
+  const [row] = await selectRows<ProductRow>(db, sql, bindings);
   return row;
 }
 

@@ -39,22 +39,20 @@ export async function insertOrderAt(
     updated_at: at,
     cancelled_at: null,
   };
-  await db.transaction((trx) =>
-    insertOrder(
-      trx,
-      invoice,
-      {
-        id: uuidv7({ msecs: options.createdAt.getTime() }),
-        invoice_id: invoice.id,
-        from_status: null,
-        to_status: invoice.status,
-        changed_by: options.userId,
-        changed_at: at,
-        created_at: at,
-        updated_at: at,
-      },
-      () => randomOrderNumber(orderType, day),
-    ),
+  await insertOrder(
+    db,
+    invoice,
+    {
+      id: uuidv7({ msecs: options.createdAt.getTime() }),
+      invoice_id: invoice.id,
+      from_status: null,
+      to_status: invoice.status,
+      changed_by: options.userId,
+      changed_at: at,
+      created_at: at,
+      updated_at: at,
+    },
+    () => randomOrderNumber(orderType, day),
   );
   return invoice;
 }
