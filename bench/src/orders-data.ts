@@ -181,10 +181,11 @@ export async function verifyPurchases(ctx: BenchContext, ledger: PurchaseLedger)
     .select('id', 'idempotency_key')) as Array<{ id: string; idempotency_key: string }>;
   const stored = new Map<string, string[]>();
   for (const row of rows) stored.set(row.idempotency_key, [...(stored.get(row.idempotency_key) ?? []), row.id]);
+  const answered = ledger.created();
   let created = 0;
   let keysWithSeveralOrders = 0;
   let missingOrMismatched = 0;
-  for (const [key, ids] of ledger.created) {
+  for (const [key, ids] of answered) {
     created += ids.size;
     const storedIds = stored.get(key) ?? [];
     if (ids.size > 1 || storedIds.length > 1) keysWithSeveralOrders += 1;
@@ -193,7 +194,7 @@ export async function verifyPurchases(ctx: BenchContext, ledger: PurchaseLedger)
   let storedWithoutCreatedAnswer = 0;
   let storedUnanswered = 0;
   for (const key of stored.keys()) {
-    if (ledger.created.has(key)) continue;
+    if (answered.has(key)) continue;
     if (ledger.failed.has(key)) storedWithoutCreatedAnswer += 1;
     else storedUnanswered += 1;
   }
@@ -201,7 +202,7 @@ export async function verifyPurchases(ctx: BenchContext, ledger: PurchaseLedger)
   for (const statuses of ledger.failed.values()) serverErrors += statuses.filter((status) => status >= 500).length;
   return {
     created,
-    keysCreated: ledger.created.size,
+    keysCreated: answered.size,
     keysWithSeveralOrders,
     missingOrMismatched,
     storedWithoutCreatedAnswer,

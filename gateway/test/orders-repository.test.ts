@@ -2,13 +2,14 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { createDatabase } from '../../common/src/database';
+import { toDbTime } from '../../common/src/db-time';
 import { migrateToLatest } from '../../common/src/migrations';
 import { ordersMigrations } from '../../common/src/migration-sets';
 import { describeEachDatabase } from '../../common/test/databases';
 import type { Principal } from '../src/auth/principal';
 import { ProblemError } from '../src/http/problem';
 import { BusinessCalendar } from '../src/orders/business-calendar';
-import { createOrder } from '../src/orders/create-order';
+import { createOrder, normalizeOrder } from '../src/orders/create-order';
 import type { OrdersDeps } from '../src/orders/deps';
 import {
   claimKey,
@@ -16,6 +17,7 @@ import {
   completeClaimStatement,
   keyRetentionMs,
   releaseClaim,
+  requestFingerprint,
   type Claim,
   type KeyUse,
 } from '../src/orders/idempotency';
@@ -204,6 +206,64 @@ describeEachDatabase('orders repository and use-cases on a real database', (data
         kind: 'replay',
         invoiceId: abandoned.claim.invoiceId,
       });
+    });
+
+    it('answers a create whose claim was taken over and settled by the old holder with that order', async function () {
+      // A row lock holds the new holder's insert until the old holder has stored the order.
+      if (database.kind !== 'mysql') this.skip();
+      const actor = userPrincipal();
+      const key = 'outlived';
+      const fingerprint = requestFingerprint({ ...normalizeOrder(body) });
+      const abandoned = await claimKey(
+        db,
+        { userId: actor.userId, key, orderType: 'PURCHASE', fingerprint },
+        new Date(Date.now() - claimLeaseMs),
+      );
+      if (abandoned.kind !== 'claimed') throw new Error('expected a claim');
+      const at = toDbTime(new Date());
+      const oldHolder = await db.transaction();
+      try {
+        await oldHolder('invoices').insert({
+          id: abandoned.claim.invoiceId,
+          order_number: randomOrderNumber('PURCHASE', '20260131'),
+          order_type: 'PURCHASE',
+          status: 'PENDING',
+          product_type: body.productType,
+          quantity: '1.00',
+          price_per_gram: '100000.00',
+          total_price: '100000.00',
+          currency: 'KRW',
+          delivery_address: body.deliveryAddress.trim(),
+          recipient_name: body.recipientName,
+          contact_number: body.contactNumber,
+          postal_code: body.postalCode,
+          user_id: actor.userId,
+          idempotency_key: key,
+          created_at: at,
+          updated_at: at,
+          cancelled_at: null,
+        });
+        const newHolder = createOrder(deps, { actor, orderType: 'PURCHASE', body, idempotencyKey: key });
+        // Wait until the new holder has taken the claim over and its insert of the order is held.
+        for (let i = 0; ; i++) {
+          const row = await db('idempotency_keys').where({ user_id: actor.userId, idempotency_key: key }).first();
+          const [held] = await db.raw(
+            "select count(*) as n from information_schema.processlist where info like 'insert into invoices (%'",
+          );
+          if (row.claim_token !== abandoned.claim.token && Number(held[0].n) > 0) break;
+          if (i > 500) throw new Error('the new holder never took the claim over');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        const { sql, bindings } = completeClaimStatement(abandoned.claim, at);
+        await oldHolder.raw(sql, bindings);
+        await oldHolder.commit();
+        const answered = await newHolder;
+        expect([answered.id, answered.totalPrice]).to.deep.equal([abandoned.claim.invoiceId, '100000.00']);
+        const stored = await db('invoices').where({ user_id: actor.userId }).select('id');
+        expect(stored.map((row: { id: string }) => row.id)).to.deep.equal([abandoned.claim.invoiceId]);
+      } finally {
+        if (!oldHolder.isCompleted()) await oldHolder.rollback();
+      }
     });
 
     it("refuses a second order under a claim's order id (the primary key), which a create reads as the key settled", async () => {

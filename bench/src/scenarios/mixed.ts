@@ -6,7 +6,7 @@ import { runHttpLoad, type HttpRequestSpec } from '../http-load';
 import { measure } from '../measure';
 import { RssSampler } from '../proc-stats';
 import { verifyPurchases } from '../orders-data';
-import { PurchaseLedger } from './writes';
+import { orderIdOf, PurchaseLedger } from './writes';
 
 type Kind = 'get' | 'list' | 'create' | 'status';
 
@@ -94,8 +94,7 @@ export function mixedRequest(ctx: BenchContext, ledger: PurchaseLedger): HttpReq
       const state = context as MixedContext;
       if (state.kind !== 'create' || state.key === undefined) return;
       ledger.answered(state.key, status, body);
-      if (status === 201 && state.account)
-        pending.push({ account: state.account, id: (JSON.parse(body) as { id: string }).id });
+      if (status === 201 && state.account) pending.push({ account: state.account, id: orderIdOf(body) });
     },
   };
 }

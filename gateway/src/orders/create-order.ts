@@ -1,7 +1,7 @@
 import { uuidv7 } from '../../../common/src/uuid';
 import { toDbTime } from '../../../common/src/db-time';
 import type { Principal } from '../auth/principal';
-import { findProduct, findProductStatement, productRead, type ProductRow } from '../products/repository';
+import { findPrices, findPricesStatement, pricesRead, type ProductPrices } from '../products/repository';
 import type { OrdersDeps } from './deps';
 import { claimKey, completeClaimStatement, releaseClaim, requestFingerprint, type Claim } from './idempotency';
 import { totalPrice, twoPlaces } from './money';
@@ -52,7 +52,7 @@ export function normalizeOrder(body: CreateOrderBody): NormalizedOrder {
 export async function createOrder(deps: OrdersDeps, request: CreateOrderRequest): Promise<Order> {
   const order = normalizeOrder(request.body);
   if (request.idempotencyKey === undefined) {
-    return writeOrder(deps, request, order, await findProduct(deps.db, order.productType));
+    return writeOrder(deps, request, order, await findPrices(deps.db, order.productType));
   }
 
   const use = {
@@ -63,17 +63,17 @@ export async function createOrder(deps: OrdersDeps, request: CreateOrderRequest)
   };
   // A settled claim is rare (a request that outlived its lease); the second look answers it.
   for (;;) {
-    const outcome = await claimKey(deps.db, use, new Date(), [findProductStatement(order.productType)]);
+    const outcome = await claimKey(deps.db, use, new Date(), [findPricesStatement(order.productType)]);
     if (outcome.kind === 'replay') {
       const stored = await findOrder(deps.db, outcome.invoiceId);
       if (!stored) throw new Error(`idempotency key names a missing order ${outcome.invoiceId}`);
       return presentOrder(stored.invoice, stored.history);
     }
     try {
-      const product = outcome.alongside
-        ? productRead(outcome.alongside[0])
-        : await findProduct(deps.db, order.productType);
-      return await writeOrder(deps, request, order, product, outcome.claim);
+      const prices = outcome.alongside
+        ? pricesRead(outcome.alongside[0])
+        : await findPrices(deps.db, order.productType);
+      return await writeOrder(deps, request, order, prices, outcome.claim);
     } catch (error) {
       if (error instanceof ClaimSettled) continue;
       // If this fails too (database gone), the claim lapses after its lease instead.
@@ -84,22 +84,22 @@ export async function createOrder(deps: OrdersDeps, request: CreateOrderRequest)
 }
 
 /**
- * Writes the order at `product`'s price as of now (read just before, so that the
- * transaction is one round trip; the order keeps that price whatever happens to the
+ * Writes the order at the product's price as of now (`prices`, read just before, so that
+ * the transaction is one round trip; the order keeps that price whatever happens to the
  * product later).
  */
 async function writeOrder(
   deps: OrdersDeps,
   request: CreateOrderRequest,
   order: NormalizedOrder,
-  product: ProductRow | undefined,
+  prices: ProductPrices | undefined,
   claim?: Claim,
 ): Promise<Order> {
-  if (!product) throw new Error(`product ${order.productType} is missing: the orders database is not migrated`);
+  if (!prices) throw new Error(`product ${order.productType} is missing: the orders database is not migrated`);
   const now = new Date();
   const at = toDbTime(now);
   const dateStamp = deps.calendar.dateStamp(now);
-  const pricePerGram = request.orderType === 'PURCHASE' ? product.purchase_price_per_gram : product.sale_price_per_gram;
+  const pricePerGram = request.orderType === 'PURCHASE' ? prices.purchase_price_per_gram : prices.sale_price_per_gram;
   const invoice: InvoiceRow = {
     id: claim?.invoiceId ?? uuidv7(),
     order_number: deps.orderNumbers(request.orderType, dateStamp),

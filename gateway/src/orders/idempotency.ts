@@ -117,15 +117,19 @@ export async function claimKey(db: Knex, use: KeyUse, now: Date, alongside: Stat
       updated_at: at,
     };
     const first = attempt === 0;
+    const claim = { rowId: row.id, token, key: use.key, invoiceId: row.invoice_id as string };
     try {
       const outcomes = await executeBatch(db, [
         { sql: insertKeySql, bindings: keyColumns.map((column) => row[column]) },
         ...(first ? alongside : []),
       ]);
-      const claim = { rowId: row.id, token, key: use.key, invoiceId: row.invoice_id as string };
       return { kind: 'claimed', claim, alongside: first ? outcomes.slice(1) : undefined };
     } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
+      if (!isUniqueViolation(error)) {
+        // The claim may have been stored before a statement along with it failed.
+        await releaseClaim(db, claim).catch(() => undefined);
+        throw error;
+      }
     }
     const [existing] = await selectRows<IdempotencyKeyRow>(db, findKeySql, [use.userId, use.key]);
     if (!existing) continue; // released in the meantime: claim again

@@ -19,20 +19,30 @@ export function findAllProducts(db: Knex): Promise<ProductRow[]> {
   return db<ProductRow>('products').select('*').orderBy('product_type');
 }
 
-/** The read of one product, for a batch that carries it along with other statements. */
-export function findProductStatement(productType: ProductType): Statement {
-  return { sql: 'select * from products where product_type = ?', bindings: [productType] };
+/** What an order needs of its product: the prices per gram as of now. */
+export type ProductPrices = Pick<ProductRow, 'purchase_price_per_gram' | 'sale_price_per_gram'>;
+
+const findPricesSql = 'select purchase_price_per_gram, sale_price_per_gram from products where product_type = ?';
+
+/** The read of a product's prices, for a batch that carries it along with other statements. */
+export function findPricesStatement(productType: ProductType): Statement {
+  return { sql: findPricesSql, bindings: [productType] };
 }
 
-/** The product a findProductStatement read, if it exists. */
-export function productRead(outcome: StatementOutcome): ProductRow | undefined {
-  return outcome.rows[0] as unknown as ProductRow | undefined;
+/** The prices a findPricesStatement read, if the product exists. */
+export function pricesRead(outcome: StatementOutcome): ProductPrices | undefined {
+  return outcome.rows[0] as unknown as ProductPrices | undefined;
+}
+
+/** A product's prices per gram as of now. */
+export async function findPrices(db: Queryable, productType: ProductType): Promise<ProductPrices | undefined> {
+  const [row] = await selectRows<ProductPrices>(db, findPricesSql, [productType]);
+  return row;
 }
 
 /** One product; inside a transaction when the caller needs a consistent price snapshot. */
 export async function findProduct(db: Queryable, productType: ProductType): Promise<ProductRow | undefined> {
-  const { sql, bindings } = findProductStatement(productType);
-  const [row] = await selectRows<ProductRow>(db, sql, bindings);
+  const [row] = await selectRows<ProductRow>(db, 'select * from products where product_type = ?', [productType]);
   return row;
 }
 
