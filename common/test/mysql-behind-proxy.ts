@@ -14,7 +14,10 @@ export function mysqlTestDatabase(): TestDatabase | undefined {
  * Inside a describe: a fresh MySQL database reached through a fault proxy that resets
  * connections for real, with the gateway's own database factory in front of it.
  */
-export function useMysqlBehindFaultProxy(mysql: TestDatabase): {
+export function useMysqlBehindFaultProxy(
+  mysql: TestDatabase,
+  options: { multipleStatements?: boolean } = {},
+): {
   readonly db: Knex;
   readonly proxy: FaultProxy;
   /** Runs a Knex transaction whose connection dies between its two statements; resolves to what it failed with. */
@@ -26,7 +29,7 @@ export function useMysqlBehindFaultProxy(mysql: TestDatabase): {
     const server = await mysql.create();
     if (server.client !== 'mysql') throw new Error('expected MySQL');
     proxy = await FaultProxy.start({ host: server.host, port: server.port });
-    db = createDatabase({ ...server, host: '127.0.0.1', port: proxy.port });
+    db = createDatabase({ ...server, host: '127.0.0.1', port: proxy.port }, options);
   });
   after(async () => {
     await db?.destroy();

@@ -3,7 +3,7 @@ import { toDbTime } from '../../../common/src/db-time';
 import type { Principal } from '../auth/principal';
 import { findPrices, findPricesStatement, pricesRead, type ProductPrices } from '../products/repository';
 import type { OrdersDeps } from './deps';
-import { claimKey, completeClaimStatement, releaseClaim, requestFingerprint, type Claim } from './idempotency';
+import { claimKey, completeClaimStatement, releaseAfterFailure, requestFingerprint, type Claim } from './idempotency';
 import { totalPrice, twoPlaces } from './money';
 import { presentOrder } from './presenter';
 import { findOrder, insertOrder, type HistoryRow, type InvoiceRow } from './repository';
@@ -76,8 +76,7 @@ export async function createOrder(deps: OrdersDeps, request: CreateOrderRequest)
       return await writeOrder(deps, request, order, prices, outcome.claim);
     } catch (error) {
       if (error instanceof ClaimSettled) continue;
-      // If this fails too (database gone), the claim lapses after its lease instead.
-      await releaseClaim(deps.db, outcome.claim).catch(() => undefined);
+      await releaseAfterFailure(deps.db, outcome.claim, error);
       throw error;
     }
   }

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { uuidv7 } from '../../../common/src/uuid';
+import { isDatabaseUnavailable } from '../../../common/src/database-errors';
 import { fromDbTime, toDbTime } from '../../../common/src/db-time';
 import { ProblemError } from '../http/problem';
 import { execute, executeBatch, placeholders, selectRows, type Statement, type StatementOutcome } from './sql';
@@ -127,7 +128,7 @@ export async function claimKey(db: Knex, use: KeyUse, now: Date, alongside: Stat
     } catch (error) {
       if (!isUniqueViolation(error)) {
         // The claim may have been stored before a statement along with it failed.
-        await releaseClaim(db, claim).catch(() => undefined);
+        await releaseAfterFailure(db, claim, error);
         throw error;
       }
     }
@@ -187,6 +188,17 @@ export function completeClaimStatement(claim: Claim, at: string): Statement {
     sql: "update idempotency_keys set state = 'COMPLETED', updated_at = ? where id = ? and invoice_id = ? and state = 'IN_FLIGHT'",
     bindings: [at, claim.rowId, claim.invoiceId],
   };
+}
+
+/**
+ * Gives a claim back after its create failed with `failure`, so that the client's retry
+ * is not blocked. When the database is unreachable the release runs in the background:
+ * it would wait out the same timeouts again while the client waits for its answer, and
+ * if it fails too the claim lapses after its lease.
+ */
+export async function releaseAfterFailure(db: Knex, claim: Claim, failure: unknown): Promise<void> {
+  const release = releaseClaim(db, claim).catch(() => undefined);
+  if (!isDatabaseUnavailable(failure)) await release;
 }
 
 /** Gives a claim back after a failed create, so a retry is not blocked. */
