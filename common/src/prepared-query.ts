@@ -169,8 +169,8 @@ async function plainStatement(client: PoolClient, connection: unknown, mysql: bo
  * Runs `work` in a transaction on one pool connection: BEGIN (sent with the first
  * statement), then COMMIT when `work` resolves (unless its last batch carried it),
  * ROLLBACK when it throws before that (a ROLLBACK that fails too, on a dead connection,
- * does not hide the first error). The connection goes
- * back to the pool either way; the pool drops it when the driver has marked it broken.
+ * does not hide the first error). The connection goes back to the pool either way; the
+ * pool drops it when the driver has marked it broken.
  */
 export async function inSqlTransaction<T>(db: Knex, work: (trx: SqlTransaction) => Promise<T>): Promise<T> {
   const client = db.client as PoolClient;
@@ -291,12 +291,10 @@ export function executeBatch(
   statements: Statement[],
   options: BatchOptions = {},
 ): Promise<StatementOutcome[]> {
-  if (options.commit && !(db instanceof SqlTransaction)) {
-    throw new Error('executeBatch commits only a transaction of inSqlTransaction');
-  }
-  const batched =
-    db instanceof SqlTransaction && db.mysql && allowsMultipleStatements(db.connection as MySqlConnection);
-  const carriesBegin = batched && (db as SqlTransaction).takeBegin();
+  const trx = db instanceof SqlTransaction ? db : undefined;
+  if (options.commit && !trx) throw new Error('executeBatch commits only a transaction of inSqlTransaction');
+  const batched = trx !== undefined && trx.mysql && allowsMultipleStatements(trx.connection as MySqlConnection);
+  const carriesBegin = batched && trx.takeBegin();
   const carriesCommit = batched && options.commit === true;
   const sent = [
     ...(carriesBegin ? [{ sql: 'BEGIN', bindings: [] }] : []),
@@ -309,12 +307,12 @@ export function executeBatch(
     const outcomes = mysql
       ? await mysqlBatch(connection as MySqlConnection, sql, bindings, sent.length)
       : sqliteBatch(connection as SqliteConnection, statements);
-    if (options.commit) {
-      const trx = db as SqlTransaction;
+    if (options.commit && trx) {
       if (!carriesCommit) await plainStatement(trx.client, connection, mysql, 'COMMIT');
       trx.committed();
     }
-    return outcomes.slice(carriesBegin ? 1 : 0, carriesBegin ? statements.length + 1 : statements.length);
+    const first = carriesBegin ? 1 : 0;
+    return outcomes.slice(first, first + statements.length);
   });
 }
 

@@ -40,7 +40,7 @@ export async function findPrices(db: Queryable, productType: ProductType): Promi
   return row;
 }
 
-/** One product; inside a transaction when the caller needs a consistent price snapshot. */
+/** One product, whole (what a price update answers with). */
 export async function findProduct(db: Queryable, productType: ProductType): Promise<ProductRow | undefined> {
   const [row] = await selectRows<ProductRow>(db, 'select * from products where product_type = ?', [productType]);
   return row;
