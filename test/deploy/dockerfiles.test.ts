@@ -11,7 +11,7 @@ const images = [
 ];
 
 /** `node:24.x.y-<debian>-slim`: exact Node 24 release on a slim Debian. */
-const pinnedNode24 = /^node:24\.\d+\.\d+-(bookworm|trixie)-slim$/;
+const pinnedNodeLts = /^node:26\.\d+\.\d+-(bookworm|trixie)-slim$/;
 
 function stageByName(dockerfile: Dockerfile, name: string): Stage {
   const stage = dockerfile.stages.find((s) => s.name === name);
@@ -34,9 +34,9 @@ describe('Dockerfiles', () => {
         const names = dockerfile.stages.map((stage) => stage.name);
         for (const stage of dockerfile.stages) {
           if (names.includes(stage.image)) continue; // FROM an earlier stage
-          expect(stage.image).to.match(pinnedNode24);
+          expect(stage.image).to.match(pinnedNodeLts);
         }
-        expect(final.image).to.match(pinnedNode24);
+        expect(final.image).to.match(pinnedNodeLts);
       });
 
       it('installs with npm ci and builds in a build stage', () => {

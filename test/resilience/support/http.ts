@@ -148,7 +148,7 @@ export function rawRequest(port: number, bytes: Buffer, timeoutMs = 5000): Promi
       fail(new TransportError('timeout', `no answer within ${timeoutMs} ms`, performance.now() - started)),
     );
     socket.on('connect', () => socket.write(bytes));
-    socket.on('data', (chunk) => {
+    socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
       const data = Buffer.concat(chunks);
       if (responseComplete(data))
