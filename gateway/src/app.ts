@@ -6,11 +6,13 @@ import type { TokenValidator } from './auth/token-validator';
 import { docsPath, type SwaggerUi } from './health/docs';
 import type { GatewayMetrics } from './health/metrics';
 import type { Contract } from './http/contract';
+import { corsPolicy } from './http/cors';
 import { problemDetailsHandler } from './http/error-handler';
 import { jsonBody } from './http/json-body';
 import { observeRequests } from './http/observability';
 import type { OperationIndex } from './http/operation-index';
 import type { OperationHandlers } from './http/operations';
+import { readingRules } from './http/request-reading';
 import { contractValidator } from './http/validator';
 
 export interface AppDeps {
@@ -19,7 +21,10 @@ export interface AppDeps {
   handlers: OperationHandlers;
   tokens: TokenValidator;
   metrics: GatewayMetrics;
-  docs: SwaggerUi;
+  /** Swagger UI; undefined when `/docs` is turned off. */
+  docs?: SwaggerUi;
+  /** Origins whose browser apps may call the API (CORS). */
+  corsOrigins: readonly string[];
   logger: Logger;
   /** Check every response against openapi.yaml (tests). */
   validateResponses: boolean;
@@ -27,9 +32,10 @@ export interface AppDeps {
 
 /**
  * The request pipeline, in the order the contract promises: request id and logging,
- * security headers, then 401 (bearer check), then 413/415/400 (body parsing and
- * request validation against openapi.yaml), then the operation's handler; every failure
- * ends in the one problem-details handler.
+ * CORS (preflights end here), security headers, then 401 (bearer check), then
+ * 413/415/400 (reading the body and query by the contract's reading rules, then request
+ * validation against openapi.yaml), then the operation's handler; every failure ends in
+ * the one problem-details handler.
  */
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
@@ -37,7 +43,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('etag', false);
   app.disable('x-powered-by');
 
+  const rules = readingRules(deps.contract.document);
   app.use(observeRequests(deps));
+  if (deps.corsOrigins.length > 0) app.use(corsPolicy(deps.corsOrigins));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -47,10 +55,10 @@ export function createApp(deps: AppDeps): express.Express {
       },
     }),
   );
-  app.use(docsPath, deps.docs.assets);
+  if (deps.docs) app.use(docsPath, deps.docs.assets);
   app.use(bearerAuthentication(deps.tokens));
-  app.use(jsonBody());
-  app.use(contractValidator(deps.contract, deps.handlers, { validateResponses: deps.validateResponses }));
+  app.use(jsonBody(rules));
+  app.use(contractValidator(deps.contract, deps.handlers, { validateResponses: deps.validateResponses, rules }));
   app.use(problemDetailsHandler(deps.logger));
   return app;
 }

@@ -24,6 +24,18 @@ export interface GatewayConfig {
   };
   /** How long a successful token validation may be reused by this process; 0 disables. */
   tokenCacheTtlMs: number;
+  /** Origins whose browser apps may call the API (exact `scheme://host[:port]`); empty: none. */
+  corsOrigins: string[];
+  http: {
+    /** A request's headers must have arrived this long after its first byte. */
+    headersTimeoutMs: number;
+    /** The whole request (headers and body) must have arrived this long after its first byte. */
+    requestTimeoutMs: number;
+  };
+  /** Serve `/metrics` on this port only (not on the API port); undefined: on the API port. */
+  metricsPort?: number;
+  /** Serve Swagger UI at `/docs`. */
+  docsEnabled: boolean;
   businessTimeZone: string;
   logLevel: string;
   migrateOnStart: boolean;
@@ -51,6 +63,34 @@ const ianaTimeZone = z
     { message: 'expected an IANA time zone such as Asia/Seoul' },
   );
 
+/** Exact origins, comma-separated: `https://app.example.com,http://localhost:5173`. */
+const originList = z
+  .string()
+  .transform((text, ctx) => {
+    const origins = text
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== '');
+    const exact = (origin: string) => {
+      try {
+        const url = new URL(origin);
+        return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === origin;
+      } catch {
+        return false;
+      }
+    };
+    const wrong = origins.find((origin) => !exact(origin));
+    if (wrong !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${wrong} is not an exact origin (scheme://host[:port], no path, no wildcard, no trailing slash)`,
+      });
+      return z.NEVER;
+    }
+    return origins;
+  })
+  .optional();
+
 /** A token may be reused for at most a minute, whatever is configured: logouts elsewhere must land quickly. */
 const maxTokenCacheTtlMs = 60_000;
 
@@ -67,9 +107,20 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       BUSINESS_TIME_ZONE: ianaTimeZone,
       LOG_LEVEL: logLevel,
       MIGRATE_ON_START: booleanFlag(true),
+      CORS_ORIGINS: originList,
+      HTTP_HEADERS_TIMEOUT_MS: positiveInt(10_000),
+      HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
+      METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+      DOCS_ENABLED: booleanFlag(true),
     },
     env,
   );
+  if (vars.HTTP_HEADERS_TIMEOUT_MS > vars.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(['HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS']);
+  }
+  if (vars.METRICS_PORT !== undefined && vars.METRICS_PORT !== 0 && vars.METRICS_PORT === vars.API_PORT) {
+    throw new ConfigError(['METRICS_PORT: must differ from API_PORT']);
+  }
   if (
     vars.AUTH_GRPC_ADDRESS !== undefined &&
     !/^(unix:.+|[^\s:]+:\d{1,5}|\[[0-9a-fA-F:]+\]:\d{1,5})$/.test(vars.AUTH_GRPC_ADDRESS)
@@ -85,6 +136,11 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       loginTimeoutMs: vars.AUTH_GRPC_LOGIN_TIMEOUT_MS,
     },
     tokenCacheTtlMs: vars.TOKEN_CACHE_TTL_MS,
+    // In development the docs page that `npm start` prints may call the API from its origin.
+    corsOrigins: vars.CORS_ORIGINS ?? (vars.NODE_ENV === 'development' ? [`http://localhost:${vars.API_PORT}`] : []),
+    http: { headersTimeoutMs: vars.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: vars.HTTP_REQUEST_TIMEOUT_MS },
+    metricsPort: vars.METRICS_PORT,
+    docsEnabled: vars.DOCS_ENABLED,
     businessTimeZone: vars.BUSINESS_TIME_ZONE,
     logLevel: vars.LOG_LEVEL,
     migrateOnStart: vars.MIGRATE_ON_START,

@@ -18,7 +18,10 @@ export interface RouteDeps {
   tokens: TokenValidator;
   metrics: GatewayMetrics;
   contract: Contract;
-  docs: SwaggerUi;
+  /** Swagger UI; undefined when `/docs` is turned off. */
+  docs?: SwaggerUi;
+  /** `/metrics` is served on a port of its own, not on the API port. */
+  metricsOnOwnPort: boolean;
 }
 
 /**

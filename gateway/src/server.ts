@@ -14,6 +14,7 @@ import { TokenValidator } from './auth/token-validator';
 import type { GatewayConfig } from './config';
 import { swaggerUiFor } from './health/docs';
 import { createMetrics } from './health/metrics';
+import { metricsServer } from './health/metrics-port';
 import { loadContract } from './http/contract';
 import { OperationIndex } from './http/operation-index';
 import { routeHandlers } from './routes';
@@ -22,6 +23,8 @@ export interface GatewayHandle {
   /** e.g. http://127.0.0.1:3000 */
   url: string;
   port: number;
+  /** The port serving `/metrics` when `METRICS_PORT` is set. */
+  metricsPort?: number;
   app: express.Express;
   db: Knex;
   /** Stops accepting, finishes in-flight requests, then closes the gRPC channel and the pool. */
@@ -89,9 +92,18 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     const metrics = createMetrics(db);
     auth = new AuthClient(config.auth, metrics);
     const tokens = new TokenValidator(auth, new TokenCache(config.tokenCacheTtlMs));
-    const docs = swaggerUiFor(contract);
+    const docs = config.docsEnabled ? swaggerUiFor(contract) : undefined;
     const handlers = routeHandlers(
-      { db, businessTimeZone: config.businessTimeZone, auth, tokens, metrics, contract, docs },
+      {
+        db,
+        businessTimeZone: config.businessTimeZone,
+        auth,
+        tokens,
+        metrics,
+        contract,
+        docs,
+        metricsOnOwnPort: config.metricsPort !== undefined,
+      },
       operations,
     );
     const app = createApp({
@@ -101,27 +113,52 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       tokens,
       metrics,
       docs,
+      corsOrigins: config.corsOrigins,
       logger: log,
       validateResponses: config.nodeEnv === 'test',
     });
 
-    const server = http.createServer(app);
+    const server = http.createServer(
+      {
+        // A slow client is answered 408 and let go once either bound passes; the bounds
+        // are checked this often (Node's default, 30 s, would let it stay that much longer).
+        headersTimeout: config.http.headersTimeoutMs,
+        requestTimeout: config.http.requestTimeoutMs,
+        connectionsCheckingInterval: Math.min(1000, Math.ceil(config.http.headersTimeoutMs / 2)),
+      },
+      app,
+    );
     const { drain } = drainable(server);
     server.on('clientError', answerClientError);
-    // Longer than the idle timeout of the load balancers in front, so they never reuse a socket we just closed.
+    // Longer than the idle timeout of the load balancers in front, so they never reuse a
+    // socket we just closed. An idle connection waiting for its next request is not under
+    // the headers timeout, which starts with a request's first byte.
     server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
     const port = await listen(server, config.port);
+    let metricsHttp: http.Server | undefined;
+    let metricsPort: number | undefined;
+    if (config.metricsPort !== undefined) {
+      metricsHttp = metricsServer(metrics);
+      try {
+        metricsPort = await listen(metricsHttp, config.metricsPort);
+      } catch (error) {
+        server.close();
+        throw error;
+      }
+    }
+    const metricsListener = metricsHttp;
     const authClient = auth;
     let stopping: Promise<void> | undefined;
     return {
       url: `http://127.0.0.1:${port}`,
       port,
+      metricsPort,
       app,
       db,
       stop() {
         stopping ??= (async () => {
           await drain();
+          if (metricsListener) await new Promise((resolve) => metricsListener.close(resolve));
           authClient.close();
           await db.destroy();
         })();

@@ -166,6 +166,53 @@ describeEachDatabase('gateway auth routes', (database) => {
       expectProblem(res, 401, 'unauthenticated');
       expect(res.headers['www-authenticate']).to.equal('Bearer');
     });
+
+    it('takes the refresh token in the JSON body too, ignoring an Authorization header that carries the access token', async () => {
+      const account = await system.registerAndLogin();
+      const rotated = await system
+        .request()
+        .post('/auth/refresh')
+        .set('Authorization', `Bearer ${account.accessToken}`)
+        .send({ refreshToken: account.refreshToken });
+      expect(rotated.status, JSON.stringify(rotated.body)).to.equal(200);
+      expect(rotated.body.refreshToken).to.not.equal(account.refreshToken);
+      const again = await system.request().post('/auth/refresh').send({ refreshToken: rotated.body.refreshToken });
+      expect(again.status, JSON.stringify(again.body)).to.equal(200);
+      expect((await listOrders(again.body.accessToken)).status).to.equal(200);
+    });
+
+    it('judges the body token like the header one: an access token or garbage is 401', async () => {
+      const account = await system.registerAndLogin();
+      for (const refreshToken of [account.accessToken, 'not-a-token']) {
+        const res = await system
+          .request()
+          .post('/auth/refresh')
+          .set('Authorization', `Bearer ${account.refreshToken}`)
+          .send({ refreshToken });
+        expectProblem(res, 401, 'unauthenticated');
+      }
+    });
+
+    it('answers 400 for a body that breaks the contract, an empty JSON body included', async () => {
+      const account = await system.registerAndLogin();
+      for (const body of [
+        {},
+        { refreshToken: '' },
+        { refreshToken: 1 },
+        { refreshToken: account.refreshToken, extra: 1 },
+      ]) {
+        const res = await system.request().post('/auth/refresh').send(body);
+        expectProblem(res, 400, 'invalid-request');
+      }
+      const empty = await system
+        .request()
+        .post('/auth/refresh')
+        .set('Authorization', `Bearer ${account.refreshToken}`)
+        .set('Content-Type', 'application/json')
+        .send('');
+      expectProblem(empty, 400, 'invalid-request');
+      expect(empty.body.errors).to.deep.equal([{ path: '/body', message: 'must be a JSON document, not empty' }]);
+    });
   });
 
   describe('POST /auth/logout', () => {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { loadContract } from '../src/http/contract';
 import { OperationIndex } from '../src/http/operation-index';
-import { problemCatalogue } from '../src/http/problem';
+import { ContractSchemas, resolveRef, type SchemaNode } from '../src/http/operation-schemas';
+import { problemCatalogue, problemTypeBase } from '../src/http/problem';
 
 /**
  * The platform answers some statuses on every operation (unknown query parameters,
@@ -36,5 +37,46 @@ describe('openapi.yaml documents what the platform answers', () => {
       Object.entries(problemCatalogue).map(([code, { status }]) => [code, status]),
     );
     expect(documented).to.deep.equal(implemented);
+  });
+
+  it('makes the problem `type` an enum of exactly the catalogue, so clients can switch on it', () => {
+    const problem = document.components!.schemas!.Problem as { properties: { type: { enum: string[] } } };
+    expect([...problem.properties.type.enum].sort()).to.deep.equal(
+      Object.keys(problemCatalogue)
+        .map((code) => problemTypeBase + code)
+        .sort(),
+    );
+  });
+
+  it('words every rule a standard keyword cannot: each pattern and oneOf of a request has an x-error-message', () => {
+    const schemas = new ContractSchemas(document);
+    const unworded: string[] = [];
+    const visit = (where: string, node: SchemaNode | undefined) => {
+      if (!node) return;
+      const schema = resolveRef(document, node);
+      if ((schema.pattern !== undefined || schema.oneOf !== undefined) && typeof schema['x-error-message'] !== 'string')
+        unworded.push(where);
+      for (const [name, property] of Object.entries((schema.properties as Record<string, SchemaNode>) ?? {}))
+        visit(`${where}/${name}`, property);
+    };
+    for (const operation of operations.all()) {
+      const found = schemas.of(operation.method, operation.template)!;
+      const name = `${operation.method} ${operation.template}`;
+      for (const [part, map] of Object.entries({ query: found.query, headers: found.headers, params: found.params }))
+        for (const [key, schema] of map) visit(`${name} /${part}/${key}`, schema);
+      visit(`${name} /body`, found.body);
+    }
+    expect(unworded).to.deep.equal([]);
+  });
+
+  it('uses no custom format and no look-around, so any JSON Schema 2020-12 validator reads every rule', () => {
+    const standard = new Set(['date', 'date-time', 'uuid', 'uri', 'password']);
+    const text = JSON.stringify(document);
+    const formats = [...text.matchAll(/"format":"([^"]+)"/g)].map(([, format]) => format);
+    expect(formats.filter((format) => !standard.has(format))).to.deep.equal([]);
+    const patterns = [...text.matchAll(/"pattern":("(?:[^"\\]|\\.)*")/g)].map(([, json]) => JSON.parse(json) as string);
+    expect(patterns).to.not.be.empty;
+    expect(patterns.filter((pattern) => /\(\?[=!<]/.test(pattern))).to.deep.equal([]);
+    for (const pattern of patterns) expect(() => new RegExp(pattern, 'u'), pattern).to.not.throw();
   });
 });

@@ -5,7 +5,8 @@ import { TokenCache } from '../src/auth/token-cache';
 import { loadGatewayConfig } from '../src/config';
 import { isDatabaseUnavailable } from '../../common/src/database-errors';
 import { toProblem } from '../src/http/error-handler';
-import { isDecimal2 } from '../src/http/validator';
+import { loadContract } from '../src/http/contract';
+import { readingRules } from '../src/http/request-reading';
 
 const principal = (sessionId: string): Principal => ({ userId: 'u', username: 'name', role: 'USER', sessionId });
 
@@ -115,13 +116,21 @@ describe('token validation cache', () => {
   });
 });
 
-describe('decimal-2 format', () => {
-  it('accepts finite numbers with at most two decimal places and no exponent', () => {
-    for (const value of [0, 1, 10.5, 2.34, 9999999.99, 105000.1])
-      expect(isDecimal2(value), String(value)).to.equal(true);
-    for (const value of [1.234, 0.1 + 0.2, 1e21, 1e-7, Infinity, NaN, '1.00']) {
-      expect(isDecimal2(value), String(value)).to.equal(false);
-    }
+describe('reading rules of openapi.yaml (x-request-reading)', () => {
+  const rules = readingRules(loadContract().document);
+
+  it('takes JSON numbers written as plain digits with at most two places, and nothing else', () => {
+    for (const text of ['0', '1', '10', '10.5', '10.50', '2.34', '9999999.99', '0.01', '123456789012345678901'])
+      expect(rules.jsonNumber.test(text), text).to.equal(true);
+    for (const text of ['10.500', '1e2', '1E2', '1e+2', '-1', '-0', '0.0099999999999999999', '01', '1.', '.5', '1e-7'])
+      expect(rules.jsonNumber.test(text), text).to.equal(false);
+  });
+
+  it('takes integer query parameters written as plain decimal digits, and nothing else', () => {
+    for (const text of ['0', '1', '10', '100', '1000001'])
+      expect(rules.integerParameter.test(text), text).to.equal(true);
+    for (const text of ['1e1', '0x10', '+5', '-1', ' 5', '5 ', 'Infinity', '1.0', '010', '', '１０', '٥'])
+      expect(rules.integerParameter.test(text), text).to.equal(false);
   });
 });
 

@@ -102,3 +102,28 @@ describeEachDatabase('gateway operational routes', (database) => {
     expect((await system.request().get('/readyz')).status).to.equal(200);
   });
 });
+
+describeEachDatabase('gateway operational routes, as an operator may restrict them', (database) => {
+  let system: TestSystem;
+  before(async () => {
+    system = await startSystem(database, { METRICS_PORT: '0', DOCS_ENABLED: 'false' });
+  });
+  after(() => system?.stop());
+
+  it('serves /metrics on METRICS_PORT only: the API port answers 404', async () => {
+    expectProblem(await system.request().get('/metrics'), 404, 'not-found');
+    const port = system.gateway.metricsPort;
+    expect(port).to.be.a('number').and.not.equal(system.gateway.port);
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(metrics.status).to.equal(200);
+    expect(await metrics.text()).to.include('http_requests_total');
+    expect((await fetch(`http://127.0.0.1:${port}/orders`)).status).to.equal(404);
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`, { method: 'POST' })).status).to.equal(404);
+  });
+
+  it('turns /docs and its assets off with DOCS_ENABLED=false; the contract stays published', async () => {
+    expectProblem(await system.request().get('/docs'), 404, 'not-found');
+    expectProblem(await system.request().get('/docs/swagger-ui-bundle.js'), 404, 'not-found');
+    expect((await system.request().get('/openapi.json')).status).to.equal(200);
+  });
+});

@@ -7,10 +7,10 @@ import { requestIdOf } from '../http/request-id';
 /** RFC 6750 `b64token`, after exactly one space; any other form of the header is no token at all. */
 const bearerPattern = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
 
-function bearerToken(header: string | undefined): string {
-  const match = header === undefined ? null : bearerPattern.exec(header);
-  if (!match) throw new ProblemError('unauthenticated', 'This route needs an `Authorization: Bearer <token>` header.');
-  return match[1];
+/** The bearer token of the request's one `Authorization` header; undefined for none, two, or any other form. */
+function bearerToken(req: Request): string | undefined {
+  const headers = req.headersDistinct.authorization ?? [];
+  return headers.length === 1 ? bearerPattern.exec(headers[0])?.[1] : undefined;
 }
 
 /** The token the bearer check accepted, for handlers that pass it on (refresh, logout). */
@@ -23,16 +23,19 @@ export function bearerTokenOf(res: Response): string {
 /**
  * The bearer check, before any request validation so that 401 comes before 400. The
  * operations that need a token, and which kind, are read from openapi.yaml. Access
- * tokens are validated (res.locals.principal); refresh tokens are only handed to the
- * refresh handler, which the auth service judges.
+ * tokens are validated (res.locals.principal). A refresh token is only handed to the
+ * refresh handler, which the auth service judges: that route also takes it in its body,
+ * so a missing header is the handler's to answer.
  */
 export function bearerAuthentication(tokens: TokenValidator): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const operation = operationOf(res.locals);
     if (operation?.security == null) return next();
-    const token = bearerToken(req.headers.authorization);
+    const token = bearerToken(req);
     res.locals.bearerToken = token;
     if (operation.security === 'refreshToken') return next();
+    if (token === undefined)
+      throw new ProblemError('unauthenticated', 'This route needs an `Authorization: Bearer <token>` header.');
     const principal = tokens.validate(token, requestIdOf(req));
     if (!(principal instanceof Promise)) {
       res.locals.principal = principal;

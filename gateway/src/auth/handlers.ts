@@ -8,6 +8,7 @@ import { principalOf } from './principal';
 import type { TokenValidator } from './token-validator';
 
 type Credentials = components['schemas']['Credentials'];
+type RefreshRequest = components['schemas']['RefreshRequest'];
 type TokenPair = components['schemas']['TokenPair'];
 
 interface IssuedTokens {
@@ -67,7 +68,9 @@ export function authHandlers(deps: { auth: AuthClient; tokens: TokenValidator })
       });
     },
     refresh: async (req, res) => {
-      sendTokenPair(res, await auth.refresh(bearerTokenOf(res), requestIdOf(req)));
+      // The body's token wins: a generated client may send its access token on every request.
+      const token = (req.body as RefreshRequest | undefined)?.refreshToken ?? bearerTokenOf(res);
+      sendTokenPair(res, await auth.refresh(token, requestIdOf(req)));
     },
     logout: async (req, res) => {
       try {

@@ -1,7 +1,9 @@
+import type { RequestHandler } from 'express';
 import type { Knex } from 'knex';
 import type { AuthClient } from '../auth/auth-client';
 import type { Contract } from '../http/contract';
 import type { OperationHandlers } from '../http/operations';
+import { ProblemError } from '../http/problem';
 import { requestIdOf } from '../http/request-id';
 import type { GatewayMetrics } from './metrics';
 import { checkReadiness } from './readiness';
@@ -10,13 +12,22 @@ import type { SwaggerUi } from './docs';
 /** A pod that is not ready is asked again by its probe within seconds. */
 const notReadyRetrySeconds = 5;
 
-/** The operational routes: liveness, readiness, metrics and the contract itself. */
+/** A route the operator turned off on this port. */
+const notServedHere: RequestHandler = () => {
+  throw new ProblemError('not-found', 'No such resource.');
+};
+
+/**
+ * The operational routes: liveness, readiness, metrics and the contract itself. Metrics
+ * moved to a port of their own, or docs turned off, answer 404 like any unknown path.
+ */
 export function operationsHandlers(deps: {
   db: Knex;
   auth: AuthClient;
   metrics: GatewayMetrics;
   contract: Contract;
-  docs: SwaggerUi;
+  docs?: SwaggerUi;
+  metricsOnOwnPort: boolean;
 }): OperationHandlers {
   const contractJson = JSON.stringify(deps.contract.document);
   return {
@@ -29,16 +40,18 @@ export function operationsHandlers(deps: {
       res.setHeader('Cache-Control', 'no-store');
       res.json(readiness);
     },
-    getMetrics: async (_req, res) => {
-      const text = await deps.metrics.registry.metrics();
-      res.type(deps.metrics.registry.contentType).send(text);
-    },
+    getMetrics: deps.metricsOnOwnPort
+      ? notServedHere
+      : async (_req, res) => {
+          const text = await deps.metrics.registry.metrics();
+          res.type(deps.metrics.registry.contentType).send(text);
+        },
     getOpenApiJson: (_req, res) => {
       res.type('json').send(contractJson);
     },
     getOpenApiYaml: (_req, res) => {
       res.type('application/yaml').send(deps.contract.yaml);
     },
-    getDocs: deps.docs.page,
+    getDocs: deps.docs?.page ?? notServedHere,
   };
 }

@@ -1,33 +1,39 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { problemCatalogue, problemTypeBase } from './problem';
+import { problemCatalogue, problemTypeBase, type ProblemCode } from './problem';
+
+const reasons: Partial<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout' };
+
+/** What the parser refused, as the problem a client is told. */
+function problemOf(code: string | undefined): { code: ProblemCode; detail: string } {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return { code: 'invalid-request', detail: 'The request headers are too large.' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      // Node raises it for both bounds: the headers (`headersTimeout`) and the whole request (`requestTimeout`).
+      return { code: 'request-timeout', detail: 'The request was not received in time.' };
+    default:
+      return { code: 'invalid-request', detail: 'The request is not valid HTTP/1.1.' };
+  }
+}
 
 /**
  * Requests Node's HTTP parser refuses (bad header bytes, broken framing, oversized
- * headers, a request timeout) never reach Express. Answer them with problem details
- * like every other error, instead of Node's bare `400 Bad Request`, and close the
- * connection: after a framing error nothing more on it can be trusted.
+ * headers) or gives up on (headers or body arriving too slowly) never reach Express.
+ * Answer them with problem details like every other error, instead of Node's bare
+ * status line, and close the connection: after a framing error or a timeout nothing
+ * more on it can be trusted.
  */
 export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
-  const detail =
-    error.code === 'HPE_HEADER_OVERFLOW'
-      ? 'The request headers are too large.'
-      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? 'The request was not received in time.'
-        : 'The request is not valid HTTP/1.1.';
-  const body = JSON.stringify({
-    type: `${problemTypeBase}invalid-request`,
-    title: problemCatalogue['invalid-request'].title,
-    status: 400,
-    detail,
-    instance: '/',
-  });
+  const { code, detail } = problemOf(error.code);
+  const { status, title } = problemCatalogue[code];
+  const body = JSON.stringify({ type: `${problemTypeBase}${code}`, title, status, detail, instance: '/' });
   socket.end(
-    'HTTP/1.1 400 Bad Request\r\n' +
+    `HTTP/1.1 ${status} ${reasons[status]}\r\n` +
       'Content-Type: application/problem+json\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       `X-Request-Id: ${randomUUID()}\r\n` +

@@ -1,19 +1,19 @@
 import type { ErrorRequestHandler, Request } from 'express';
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '../../../common/src/database-errors';
-import { ProblemError, type ProblemFieldError } from './problem';
+import { ProblemError } from './problem';
 import { requestIdOf } from './request-id';
 
 /** A database outage is usually over (failover, restart, pool recovered) within seconds. */
 const databaseRetrySeconds = 5;
 
 /** express-openapi-validator's HttpError, recognised by shape (its classes are not all exported). */
-interface ValidatorError {
+export interface ValidatorError {
   status: number;
   path?: string;
   message: string;
   headers?: Record<string, string>;
-  errors?: Array<{ path: string; message: string }>;
+  errors?: Array<{ path: string; message: string; errorCode?: string }>;
 }
 
 /** body-parser's errors carry a `type` such as `entity.too.large`. */
@@ -26,7 +26,7 @@ function isBodyParserError(error: unknown): error is BodyParserError {
   return error instanceof Error && typeof (error as Partial<BodyParserError>).type === 'string' && 'status' in error;
 }
 
-function isValidatorError(error: unknown): error is ValidatorError {
+export function isValidatorError(error: unknown): error is ValidatorError {
   return (
     error instanceof Error &&
     typeof (error as Partial<ValidatorError>).status === 'number' &&
@@ -34,28 +34,11 @@ function isValidatorError(error: unknown): error is ValidatorError {
   );
 }
 
-const oneOfSummary = 'must match exactly one schema in oneOf';
-
-/**
- * One entry per offending location and message. A value that fits no branch of a
- * `oneOf` yields one error per branch plus a summary; the branch errors say more, so
- * the summary goes.
- */
-function fieldErrors(errors: Array<{ path: string; message: string }>): ProblemFieldError[] {
-  const unique = new Map<string, ProblemFieldError>();
-  for (const { path, message } of errors) unique.set(`${path}\u0000${message}`, { path, message });
-  const list = [...unique.values()];
-  return list.filter(
-    (e) => e.message !== oneOfSummary || !list.some((o) => o.path === e.path && o.message !== oneOfSummary),
-  );
-}
-
 function fromValidator(error: ValidatorError): ProblemError {
   switch (error.status) {
     case 400:
-      return new ProblemError('invalid-request', 'The request does not match the contract.', {
-        errors: fieldErrors(error.errors ?? []),
-      });
+      // validationErrorsInWords words the field errors of the validator's own chain.
+      return new ProblemError('invalid-request', 'The request does not match the contract.');
     case 404:
       return new ProblemError('not-found', 'No such resource.');
     case 405:
@@ -77,8 +60,12 @@ function fromBodyParser(error: BodyParserError): ProblemError {
     case 'entity.too.large':
       return new ProblemError('payload-too-large', 'The body is larger than 16 KiB.');
     case 'charset.unsupported':
-    case 'encoding.unsupported':
       return new ProblemError('unsupported-media-type', 'The body must be `application/json` in UTF-8.');
+    case 'encoding.unsupported':
+      // RFC 9110 §15.5.16: a 415 for a content coding names the codings that are read.
+      return new ProblemError('unsupported-media-type', 'The body must not be compressed (no Content-Encoding).', {
+        headers: { 'Accept-Encoding': 'identity' },
+      });
     case 'entity.parse.failed':
       return new ProblemError('invalid-request', 'The body is not valid JSON.', {
         errors: [{ path: '/body', message: 'must be valid JSON' }],

@@ -1,27 +1,126 @@
-import express, { type RequestHandler } from 'express';
+import express, { type Request, type RequestHandler } from 'express';
+import { isLosslessNumber, parse } from 'lossless-json';
 import { operationOf } from './observability';
-import { ProblemError } from './problem';
+import { ProblemError, type ProblemFieldError } from './problem';
+import type { ReadingRules } from './request-reading';
 
 /** The contract's body limit. */
 const bodyLimit = '16kb';
 
-const parseJson = express.json({ limit: bodyLimit, strict: true, type: 'application/json' });
+/**
+ * The body's bytes, when it is `application/json`. Content codings are not decoded
+ * (`inflate: false`): anything but `identity` is 415. A body of at most 16 KiB gains
+ * nothing from compression, and decoding one is work (and a bomb) an attacker chooses.
+ */
+const readBytes = express.raw({ limit: bodyLimit, type: 'application/json', inflate: false });
 
-const charsetParameter = /;\s*charset\s*=\s*"?([^";\s]*)/i;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** With the `u` flag a surrogate pair is one code point: only an unpaired half is in Cs. */
+const unpairedSurrogate = /\p{Cs}/u;
+
+const invalid = (errors: ProblemFieldError[], detail = 'The request does not match the contract.') =>
+  new ProblemError('invalid-request', detail, { errors });
+
+const notUtf8Json = () => new ProblemError('unsupported-media-type', 'The body must be `application/json` in UTF-8.');
+
+/** `charset` parameters of the Content-Type header: at most one, and only UTF-8, is readable. */
+function hasOnlyUtf8Charset(req: Request): boolean {
+  const types = req.headersDistinct['content-type'] ?? [];
+  if (types.length > 1) return false;
+  const charsets = [...(types[0] ?? '').matchAll(/;\s*charset\s*=\s*"?([^";\s]*)"?/gi)].map((m) => m[1].toLowerCase());
+  return charsets.length === 0 || (charsets.length === 1 && charsets[0] === 'utf-8');
+}
+
+/** A member name or index as a JSON Pointer segment. */
+function pointerSegment(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
 
 /**
- * Parses JSON bodies of operations that take one. Bodies must be UTF-8 (JSON's only
- * interchange encoding, RFC 8259); a declared charset other than that is 415, as is any
- * other media type (answered by the validator, which leaves such bodies unparsed).
- * Operations without a body (GET, DELETE, …) never read it, whatever its type.
+ * Parses the JSON text as `x-request-reading` states: numbers are judged by the text
+ * sent (lossless-json keeps it) and must match the contract's number grammar, strings
+ * and member names must be well-formed Unicode (I-JSON, RFC 7493: a lone surrogate
+ * would otherwise reach the database or the auth service altered). Accepted numbers
+ * become JS numbers, exact for every value the grammar and the schemas allow (at most
+ * two places and ten significant digits). The tree is walked without recursion: its
+ * depth is the client's choice.
  */
-export function jsonBody(): RequestHandler {
+function parseBody(text: string, rules: ReadingRules): unknown {
+  let root: unknown;
+  try {
+    root = parse(text);
+  } catch (error) {
+    const duplicate = error instanceof Error && /^Duplicate key/.test(error.message);
+    throw invalid(
+      [{ path: '/body', message: duplicate ? 'must not name a member twice' : 'must be valid JSON' }],
+      'The body is not valid JSON.',
+    );
+  }
+  const errors: ProblemFieldError[] = [];
+  const holder: Record<string, unknown> = { root };
+  const pending: Array<{ parent: Record<string, unknown> | unknown[]; key: string | number; path: string }> = [
+    { parent: holder, key: 'root', path: '/body' },
+  ];
+  for (let entry = pending.pop(); entry; entry = pending.pop()) {
+    const { parent, key, path } = entry;
+    const value = (parent as Record<string | number, unknown>)[key];
+    if (isLosslessNumber(value)) {
+      if (!rules.jsonNumber.test(value.value))
+        errors.push({
+          path,
+          message: 'must be written as plain digits with at most two decimal places (no sign, no exponent)',
+        });
+      (parent as Record<string | number, unknown>)[key] = Number(value.value);
+    } else if (typeof value === 'string') {
+      if (unpairedSurrogate.test(value))
+        errors.push({ path, message: 'must be well-formed Unicode (no unpaired surrogate)' });
+    } else if (Array.isArray(value)) {
+      value.forEach((_, index) => pending.push({ parent: value, key: index, path: `${path}/${index}` }));
+    } else if (value !== null && typeof value === 'object') {
+      for (const member of Object.keys(value)) {
+        const memberPath = `${path}/${pointerSegment(member)}`;
+        if (unpairedSurrogate.test(member))
+          errors.push({ path: memberPath, message: 'must be a well-formed Unicode name (no unpaired surrogate)' });
+        pending.push({ parent: value as Record<string, unknown>, key: member, path: memberPath });
+      }
+    }
+  }
+  if (errors.length > 0) throw invalid(errors.sort((a, b) => (a.path < b.path ? -1 : 1)));
+  return holder.root;
+}
+
+/**
+ * Reads the JSON body of operations that take one, by the rules of openapi.yaml's
+ * `x-request-reading`: UTF-8 only (JSON's one interchange encoding, RFC 8259), so a
+ * charset other than UTF-8, two Content-Type headers or a content coding is 415; bytes
+ * that are not UTF-8 are 400, never replaced. Other media types are left unread (the
+ * validator answers 415). Empty text is not JSON (400). Operations without a body (GET,
+ * DELETE, …) never read it, whatever its type.
+ */
+export function jsonBody(rules: ReadingRules): RequestHandler {
   return (req, res, next) => {
     if (!operationOf(res.locals)?.hasBody) return next();
-    const charset = charsetParameter.exec(req.headers['content-type'] ?? '')?.[1];
-    if (charset !== undefined && charset.toLowerCase() !== 'utf-8') {
-      return next(new ProblemError('unsupported-media-type', 'The body must be `application/json` in UTF-8.'));
-    }
-    return parseJson(req, res, next);
+    if (!hasOnlyUtf8Charset(req)) return next(notUtf8Json());
+    readBytes(req, res, (error?: unknown) => {
+      if (error) return next(error);
+      if (!Buffer.isBuffer(req.body)) return next();
+      if (req.body.length === 0) {
+        return next(invalid([{ path: '/body', message: 'must be a JSON document, not empty' }], 'The body is empty.'));
+      }
+      let text: string;
+      try {
+        // A leading byte order mark is dropped (RFC 8259 lets a parser ignore it).
+        text = utf8.decode(req.body);
+      } catch {
+        return next(invalid([{ path: '/body', message: 'must be UTF-8 text' }], 'The body is not valid UTF-8.'));
+      }
+      try {
+        req.body = parseBody(text, rules);
+      } catch (problem) {
+        return next(problem);
+      }
+      next();
+    });
   };
 }

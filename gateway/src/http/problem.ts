@@ -12,6 +12,7 @@ export const problemCatalogue = {
   forbidden: { status: 403, title: 'Forbidden' },
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'request-timeout': { status: 408, title: 'Request timeout' },
   'username-taken': { status: 409, title: 'Username taken' },
   'idempotency-key-in-flight': { status: 409, title: 'Idempotency key in flight' },
   'payload-too-large': { status: 413, title: 'Payload too large' },

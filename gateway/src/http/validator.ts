@@ -1,34 +1,33 @@
-import type { RequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { Contract } from './contract';
+import { validationErrorsInWords } from './field-errors';
+import { ContractSchemas } from './operation-schemas';
 import { operationRouter } from './operation-router';
 import type { OperationHandlers } from './operations';
+import { queryReading, refuseUnreadableQuery } from './query-reading';
+import type { ReadingRules } from './request-reading';
 import { cacheRoutePatterns } from './route-pattern-cache';
 import { ProblemError } from './problem';
 
 /**
- * `decimal-2`: a finite JSON number with at most two decimal places, written without an
- * exponent. `multipleOf: 0.01` cannot say this (floating point rejects 2.34).
- */
-export function isDecimal2(value: unknown): boolean {
-  if (typeof value !== 'number' || !Number.isFinite(value)) return false;
-  return /^-?\d+(\.\d{1,2})?$/.test(String(value));
-}
-
-/**
- * express-openapi-validator driven by openapi.yaml: requests are validated (all errors,
- * full format checks, unknown query parameters and body fields rejected, only path and
- * query parameters coerced), responses too when `validateResponses` is on (tests), and
- * each operation is handed to the handler registered under its operationId.
+ * express-openapi-validator driven by openapi.yaml: the query string is read by the
+ * contract's reading rules first, then requests are validated (all errors, standard
+ * formats only, unknown query parameters and body fields rejected, only path and query
+ * parameters coerced) and their errors worded, responses too when `validateResponses` is
+ * on (tests), and each operation is handed to the handler registered under its
+ * operationId.
  */
 export function contractValidator(
   contract: Contract,
   handlers: OperationHandlers,
-  options: { validateResponses: boolean },
-): RequestHandler[] {
+  options: { validateResponses: boolean; rules: ReadingRules },
+): Array<RequestHandler | ErrorRequestHandler> {
   cacheRoutePatterns();
+  const schemas = new ContractSchemas(contract.document);
   return [
     rejectBracketQueryKeys,
+    queryReading(schemas, options.rules),
     ...(OpenApiValidator.middleware({
       apiSpec: contract.document as never,
       validateApiSpec: true,
@@ -37,11 +36,12 @@ export function contractValidator(
       validateSecurity: false,
       validateFormats: true,
       ajvFormats: { mode: 'full' },
-      formats: { 'decimal-2': { type: 'number', validate: isDecimal2 } },
       fileUploader: false,
       operationHandlers: false,
     }) as unknown as RequestHandler[]),
+    refuseUnreadableQuery,
     operationRouter(handlers),
+    validationErrorsInWords(schemas),
   ];
 }
 
