@@ -74,7 +74,9 @@ const originList = z
     const exact = (origin: string) => {
       try {
         const url = new URL(origin);
-        return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === origin;
+        return (
+          (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === origin && !origin.includes('*')
+        );
       } catch {
         return false;
       }

@@ -21,8 +21,52 @@ describe('gateway configuration', () => {
       businessTimeZone: 'Asia/Seoul',
       logLevel: 'info',
       migrateOnStart: true,
+      corsOrigins: ['http://localhost:3000'],
+      http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
+      metricsPort: undefined,
+      docsEnabled: true,
     });
     expect(config.database.client).to.equal('sqlite');
+  });
+
+  it('allows exact CORS origins only; none by default in production', () => {
+    expect(
+      loadGatewayConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).corsOrigins,
+    ).to.deep.equal(['https://app.example.com', 'http://localhost:5173']);
+    expect(loadGatewayConfig({ API_PORT: '8080' }).corsOrigins).to.deep.equal(['http://localhost:8080']);
+    const production = { NODE_ENV: 'production', ORDERS_DATABASE_URL: 'mysql://app:pw@db:3306/orders' };
+    expect(loadGatewayConfig(production).corsOrigins).to.deep.equal([]);
+    for (const wrong of [
+      '*',
+      'https://*.example.com',
+      'https://app.example.com/',
+      'https://app.example.com/path',
+      'app.example.com',
+      'null',
+      'ftp://x.example',
+    ]) {
+      expect(() => loadGatewayConfig({ CORS_ORIGINS: wrong }), wrong).to.throw(ConfigError, /CORS_ORIGINS/);
+    }
+  });
+
+  it('bounds header and request timeouts, and keeps /metrics off the API port when METRICS_PORT is set', () => {
+    const config = loadGatewayConfig({
+      HTTP_HEADERS_TIMEOUT_MS: '5000',
+      HTTP_REQUEST_TIMEOUT_MS: '20000',
+      METRICS_PORT: '9464',
+      DOCS_ENABLED: 'false',
+    });
+    expect(config).to.deep.include({
+      http: { headersTimeoutMs: 5000, requestTimeoutMs: 20000 },
+      metricsPort: 9464,
+      docsEnabled: false,
+    });
+    expect(() => loadGatewayConfig({ HTTP_HEADERS_TIMEOUT_MS: '40000' })).to.throw(
+      ConfigError,
+      /HTTP_HEADERS_TIMEOUT_MS/,
+    );
+    expect(() => loadGatewayConfig({ HTTP_REQUEST_TIMEOUT_MS: '0' })).to.throw(ConfigError, /HTTP_REQUEST_TIMEOUT_MS/);
+    expect(() => loadGatewayConfig({ METRICS_PORT: '3000' })).to.throw(ConfigError, /METRICS_PORT/);
   });
 
   it('dials AUTH_GRPC_ADDRESS when set, else 127.0.0.1:AUTH_GRPC_PORT', () => {
