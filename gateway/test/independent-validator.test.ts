@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Ajv2020 from 'ajv/dist/2020';
 import { expect } from 'chai';
 import { describeEachDatabase } from '../../common/test/databases';
-import { IndependentValidator, type RequestToJudge } from '../../test/support/independent-validator';
+import { IndependentValidator, type RequestToJudge } from './support/independent-validator';
 import { orderBody } from './support/orders-fixtures';
 import { startSystem, type TestAccount, type TestSystem } from './support/system';
 
