@@ -100,7 +100,10 @@ describe('Helm chart helm/aletheia', function () {
         expect(gateway.startupProbe?.httpGet).to.deep.equal({ path: '/healthz', port: 'http' });
         expect(gateway.livenessProbe?.httpGet).to.deep.equal({ path: '/healthz', port: 'http' });
         expect(gateway.readinessProbe?.httpGet).to.deep.equal({ path: '/readyz', port: 'http' });
-        expect(gateway.ports).to.deep.equal([{ name: 'http', containerPort: 3000, protocol: 'TCP' }]);
+        expect(gateway.ports).to.deep.equal([
+          { name: 'http', containerPort: 3000, protocol: 'TCP' },
+          { name: 'metrics', containerPort: 9464, protocol: 'TCP' },
+        ]);
       });
 
       it('runs every container non-root, read-only, unprivileged, with resources and a writable /tmp', () => {
@@ -143,7 +146,9 @@ describe('Helm chart helm/aletheia', function () {
             for (const field of [port.port, port.targetPort, port.name])
               expect(field).to.not.be.oneOf([grpcPort, 'grpc']);
           }
-          expect(spec.ports.map((port) => port.targetPort)).to.deep.equal(['http']);
+          // The public Service carries HTTP; the ServiceMonitor's own Service the metrics port.
+          const expected = service.metadata.name.endsWith('-metrics') ? ['metrics'] : ['http'];
+          expect(spec.ports.map((port) => port.targetPort)).to.deep.equal(expected);
         }
         const policy = single(objects, 'NetworkPolicy').spec as {
           podSelector: { matchLabels: Record<string, string> };
@@ -156,7 +161,9 @@ describe('Helm chart helm/aletheia', function () {
         for (const rule of policy.ingress) {
           // A rule without ports would admit every port, 50051 included.
           expect(rule.ports, 'ports of every ingress rule').to.have.length.above(0);
-          expect(rule.ports!.map((port) => port.port)).to.deep.equal([3000]);
+          expect(rule.ports!.map((port) => port.port)).to.satisfy(
+            (ports: number[]) => [3000, 9464].includes(ports[0]) && ports.length === 1,
+          );
         }
         expect(ofKind(objects, 'Ingress').every((ingress) => !JSON.stringify(ingress).includes('grpc'))).to.equal(true);
       });
@@ -221,7 +228,7 @@ describe('Helm chart helm/aletheia', function () {
           expect(labels['app.kubernetes.io/version'], what).to.equal(chart.appVersion);
           expect(labels['app.kubernetes.io/part-of'], what).to.equal('aletheia');
           expect(labels['app.kubernetes.io/managed-by'], what).to.equal('Helm');
-          expect(labels['app.kubernetes.io/component'], what).to.match(/^(api|migrations|test)$/);
+          expect(labels['app.kubernetes.io/component'], what).to.match(/^(api|metrics|migrations|test)$/);
           expect(labels['helm.sh/chart'], what).to.match(/^aletheia-\d+\.\d+\.\d+/);
         }
       });
@@ -247,7 +254,7 @@ describe('Helm chart helm/aletheia', function () {
       it('ships a helm test pod that asks the Service for /readyz', () => {
         const pod = ofKind(objects, 'Pod').find((o) => o.metadata.annotations?.['helm.sh/hook'] === 'test');
         expect(pod, 'test pod').to.exist;
-        const service = single(objects, 'Service');
+        const service = ofKind(objects, 'Service').find((s) => !s.metadata.name.endsWith('-metrics'))!;
         const port = (service.spec as { ports: Array<{ port: number }> }).ports[0].port;
         const container = (pod!.spec as PodSpec).containers[0];
         expect(envValue(container, 'READYZ_URL')).to.equal(`http://${service.metadata.name}:${port}/readyz`);
@@ -263,10 +270,76 @@ describe('Helm chart helm/aletheia', function () {
       expect(ofKind(objects, 'ServiceMonitor')).to.deep.equal([]);
     });
 
-    it('renders a valid Ingress and ServiceMonitor for the HTTP port when enabled', async () => {
+    it('serves /metrics on a port of its own that the public Service never carries; the ServiceMonitor scrapes it through a Service of that port alone', async () => {
       const objects = await renderChart({
         set: ['ingress.enabled=true', 'ingress.className=nginx', 'serviceMonitor.enabled=true'],
       });
+      expect(schemas.validate(objects)).to.deep.equal([]);
+      const config = single(objects, 'ConfigMap').data as Record<string, string>;
+      expect(config.METRICS_PORT).to.equal('9464');
+      const gateway = deploymentPod(objects).containers.find((container) => container.name === 'gateway')!;
+      expect(gateway.ports).to.deep.include({ name: 'metrics', containerPort: 9464, protocol: 'TCP' });
+      const services = ofKind(objects, 'Service');
+      const ports = (service: K8sObject) =>
+        (service.spec as { ports: Array<{ name: string }> }).ports.map((p) => p.name);
+      const publicService = services.find((service) => service.metadata.name === 'aletheia')!;
+      const metricsService = services.find((service) => service.metadata.name === 'aletheia-metrics')!;
+      expect(ports(publicService)).to.deep.equal(['http']);
+      expect(ports(metricsService)).to.deep.equal(['metrics']);
+      const ingressBackend = (
+        single(objects, 'Ingress').spec as { rules: Array<{ http: { paths: Array<{ backend: unknown }> } }> }
+      ).rules[0].http.paths[0].backend;
+      expect(ingressBackend).to.deep.equal({ service: { name: 'aletheia', port: { name: 'http' } } });
+      const monitor = single(objects, 'ServiceMonitor').spec as {
+        selector: { matchLabels: Record<string, string> };
+        endpoints: Array<Record<string, string>>;
+      };
+      expect(monitor.endpoints).to.have.length(1);
+      expect(monitor.endpoints[0]).to.include({ port: 'metrics', path: '/metrics' });
+      expect(matchesSelector(metricsService.metadata.labels ?? {}, monitor.selector.matchLabels)).to.equal(true);
+      expect(matchesSelector(publicService.metadata.labels ?? {}, monitor.selector.matchLabels)).to.equal(false);
+      const policy = single(objects, 'NetworkPolicy').spec as { ingress: Array<{ ports: Array<{ port: number }> }> };
+      expect(policy.ingress.map((rule) => rule.ports.map((port) => port.port))).to.deep.equal([[3000], [9464]]);
+    });
+
+    it('takes CORS origins, timeouts and the docs switch into the settings', async () => {
+      const objects = await renderChart({
+        set: [
+          'config.corsOrigins={https://app.example.com,https://admin.example.com}',
+          'config.docsEnabled=false',
+          'config.httpHeadersTimeoutMs=5000',
+          'config.httpRequestTimeoutMs=20000',
+        ],
+      });
+      expect(single(objects, 'ConfigMap').data).to.include({
+        CORS_ORIGINS: 'https://app.example.com,https://admin.example.com',
+        DOCS_ENABLED: 'false',
+        HTTP_HEADERS_TIMEOUT_MS: '5000',
+        HTTP_REQUEST_TIMEOUT_MS: '20000',
+      });
+      const defaults = single(await renderChart(), 'ConfigMap').data as Record<string, string>;
+      expect(defaults).to.include({ CORS_ORIGINS: '', DOCS_ENABLED: 'true', HTTP_HEADERS_TIMEOUT_MS: '10000' });
+      const refused = await helm([
+        'template',
+        'aletheia',
+        chartDir,
+        '--set',
+        'config.corsOrigins={https://*.example.com}',
+      ]);
+      expect(refused.code).to.not.equal(0);
+    });
+
+    it('renders a valid Ingress and ServiceMonitor for the HTTP port when metrics share it', async () => {
+      const objects = await renderChart({
+        set: [
+          'ingress.enabled=true',
+          'ingress.className=nginx',
+          'serviceMonitor.enabled=true',
+          'gateway.metricsPort=0',
+        ],
+      });
+      expect(ofKind(objects, 'Service')).to.have.length(1);
+      expect((single(objects, 'ConfigMap').data as Record<string, string>).METRICS_PORT).to.equal(undefined);
       expect(schemas.validate(objects)).to.deep.equal([]);
       const rule = (
         single(objects, 'Ingress').spec as { rules: Array<{ http: { paths: Array<{ backend: unknown }> } }> }

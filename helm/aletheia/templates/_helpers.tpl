@@ -125,6 +125,13 @@ JWT_REFRESH_EXPIRES_IN: {{ .Values.config.jwtRefreshExpiresIn | quote }}
 LOGIN_MAX_FAILURES: {{ .Values.config.loginMaxFailures | quote }}
 LOGIN_LOCK_SECONDS: {{ .Values.config.loginLockSeconds | quote }}
 BCRYPT_COST: {{ .Values.config.bcryptCost | quote }}
+CORS_ORIGINS: {{ join "," .Values.config.corsOrigins | quote }}
+DOCS_ENABLED: {{ .Values.config.docsEnabled | quote }}
+HTTP_HEADERS_TIMEOUT_MS: {{ .Values.config.httpHeadersTimeoutMs | quote }}
+HTTP_REQUEST_TIMEOUT_MS: {{ .Values.config.httpRequestTimeoutMs | quote }}
+{{- if .Values.gateway.metricsPort }}
+METRICS_PORT: {{ .Values.gateway.metricsPort | quote }}
+{{- end }}
 {{- range $name, $prefix := dict "orders" "API_DB" "auth" "AUTH_DB" }}
 {{- $db := index $.Values.database $name }}
 {{ $prefix }}_POOL_MAX: {{ $db.poolMax | quote }}
