@@ -1,7 +1,12 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import knex from 'knex';
+import { parse } from 'yaml';
+import { repoRoot } from '../../common/src/repo-root';
+import { IndependentValidator } from '../../gateway/test/support/independent-validator';
 import { FaultProxy } from './support/fault-proxy';
 import { HttpClient, TransportError, parseRawResponse, rawRequest } from './support/http';
 import { generateHostileCases } from './support/hostile/cases';
@@ -184,7 +189,8 @@ describe('campaign harness self-check', () => {
     const secret = 'x'.repeat(32);
     const access = signJwt({ alg: 'HS256', typ: 'JWT' }, { sub: 'u', typ: 'access', exp: 2e9 }, secret);
     const refresh = signJwt({ alg: 'HS256', typ: 'JWT' }, { sub: 'u', typ: 'refresh', exp: 2e9 }, secret);
-    const cases = generateHostileCases(operations, {
+    const spec = parse(readFileSync(path.join(repoRoot, 'openapi.yaml'), 'utf8')) as Record<string, unknown>;
+    const cases = generateHostileCases(operations, spec, {
       userAccess: access,
       logoutAccess: access,
       refreshForAttacks: refresh,
@@ -193,6 +199,7 @@ describe('campaign harness self-check', () => {
       mutableOrderId: '01900000-0000-7000-8000-000000000002',
       seed: 42,
       perField: 250,
+      validator: new IndependentValidator(spec),
     });
     const perOperation = countResults(
       cases.map((c) => ({ label: '', result: c.operationId as never, startedMs: 0, durationMs: 0 })),
@@ -203,7 +210,9 @@ describe('campaign harness self-check', () => {
       .figure('Operations in openapi.yaml', operations.length);
     expect(cases.length).to.be.at.least(10_000);
     expect(Object.keys(perOperation).sort()).to.deep.equal(operations.map((o) => o.operationId).sort());
-    for (const category of ['token', 'query', 'path', 'header', 'body-field', 'body-structure', 'method', 'raw']) {
+    const classes = ['token', 'query', 'path', 'header', 'body-field', 'body-structure', 'method', 'raw'];
+    classes.push('body-encoding', 'number-spelling', 'unicode', 'repeated-parameter');
+    for (const category of classes) {
       expect(
         cases.some((c) => c.category === category),
         category,

@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
+import { parse } from 'yaml';
+import { repoRoot } from '../../common/src/repo-root';
+import { IndependentValidator } from '../../gateway/test/support/independent-validator';
 import { rawRequest } from './support/http';
 import { generateHostileCases, type HostileCase } from './support/hostile/cases';
 import { judge } from './support/hostile/check';
@@ -42,7 +47,9 @@ describe('Scenario 4: hostile input generated from openapi.yaml', function () {
     const logoutSession = await stack.login(sessionsUser.username, sessionsUser.password);
     const own = await placeOrder(stack, user.accessToken);
     const mutable = await placeOrder(stack, user.accessToken, 'sale');
-    cases = generateHostileCases(loadSpecOperations(), {
+    // The contract as the gateway publishes it (/openapi.json is this file, parsed).
+    const spec = parse(readFileSync(path.join(repoRoot, 'openapi.yaml'), 'utf8')) as Record<string, unknown>;
+    cases = generateHostileCases(loadSpecOperations(), spec, {
       userAccess: user.accessToken,
       logoutAccess: (logoutSession.json as { accessToken: string }).accessToken,
       refreshForAttacks: sessionsUser.refreshToken,
@@ -51,6 +58,7 @@ describe('Scenario 4: hostile input generated from openapi.yaml', function () {
       mutableOrderId: mutable.id,
       seed,
       perField: 250,
+      validator: new IndependentValidator(spec),
     });
     const orders = stack.ordersConnection();
     const auth = stack.authConnection();
@@ -105,11 +113,30 @@ describe('Scenario 4: hostile input generated from openapi.yaml', function () {
       perOperation.set(id, [...(perOperation.get(id) ?? []), outcome]);
     }
     const categories = countResults(outcomes.map((o) => ({ ...o, result: cases[Number(o.label)].category as never })));
+    const failing = new Set(failures.map((failure) => failure.hostile));
+    const judged = outcomes.map((o) => cases[Number(o.label)]).filter((hostile) => hostile.judged);
+    const agreed = judged.filter((hostile) => !failing.has(hostile)).length;
+    const serverErrors = (list: Outcome[]) =>
+      list.filter((o) => typeof o.result === 'number' && o.result >= 500).length;
+    const byCategory = new Map<string, Outcome[]>();
+    for (const outcome of outcomes) {
+      const category = cases[Number(outcome.label)].category;
+      byCategory.set(category, [...(byCategory.get(category) ?? []), outcome]);
+    }
     section
       .figure('Seed', seed)
       .figure('Hostile requests sent', outcomes.length)
       .counts('Status counts', countResults(outcomes))
       .counts('Requests by category', categories)
+      .figure(
+        'Independent validator (ajv 2020-12 on the published contract + x-request-reading) agrees',
+        `${agreed} of ${judged.length} requests it judged`,
+      )
+      .table(
+        'Requests and 5xx by class',
+        ['class', 'requests', '5xx'],
+        [...byCategory].map(([category, list]) => [category, list.length, serverErrors(list)]),
+      )
       .figure(
         'Latency p50 / p99 / max',
         `${percentile(
@@ -137,6 +164,11 @@ describe('Scenario 4: hostile input generated from openapi.yaml', function () {
     section.invariant(
       'at least 10,000 hostile requests, every operation of the contract covered',
       outcomes.length >= 10_000 && perOperation.size === loadSpecOperations().length,
+    );
+    section.invariant(
+      'the independent validator agrees on every request it judged (refused: 4xx; accepted: no 400 invalid-request, 413 or 415)',
+      agreed === judged.length,
+      `${judged.length - agreed} disagreements`,
     );
     section.invariant(
       'no 5xx',

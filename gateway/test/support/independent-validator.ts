@@ -43,6 +43,8 @@ export class IndependentValidator {
   private readonly operations = new Map<string, OperationRules>();
   private readonly jsonNumber: RegExp;
   private readonly integerParameter: RegExp;
+  private readonly contentCodings: string[];
+  private readonly charsets: string[];
 
   constructor(private readonly spec: Json) {
     addFormats(this.ajv);
@@ -50,6 +52,8 @@ export class IndependentValidator {
     const reading = spec['x-request-reading'] as Record<string, string>;
     this.jsonNumber = new RegExp(reading.jsonNumber, 'u');
     this.integerParameter = new RegExp(reading.integerParameter, 'u');
+    this.contentCodings = (reading.contentCodings as unknown as string[]).map((coding) => coding.toLowerCase());
+    this.charsets = (reading.charsets as unknown as string[]).map((charset) => charset.toLowerCase());
     for (const [template, item] of Object.entries(spec.paths as Record<string, Json>)) {
       for (const method of ['get', 'put', 'post', 'delete', 'patch']) {
         const operation = item[method] as Json | undefined;
@@ -141,6 +145,19 @@ export class IndependentValidator {
     }
     for (const [name, rule] of rules.path) {
       if (!rule.schema(request.pathValues?.[name] ?? '')) broken.add(`/params/${name}`);
+    }
+    if (rules.body && request.body !== undefined) {
+      const coding = headers['content-encoding'];
+      if (coding !== undefined && !this.contentCodings.includes(coding.toLowerCase())) {
+        broken.add('/headers/content-encoding');
+        byReadingRule = true;
+      }
+      const charsets = [...(headers['content-type'] ?? '').matchAll(/;\s*charset\s*=\s*"?([^";\s]*)"?/gi)];
+      if (charsets.length > 1 || charsets.some(([, charset]) => !this.charsets.includes(charset.toLowerCase()))) {
+        broken.add('/headers/content-type');
+        byReadingRule = true;
+      }
+      if (byReadingRule) return { broken: [...broken].sort(), byReadingRule };
     }
     const body = this.judgeBody(rules, request.body);
     for (const where of body.broken) broken.add(where);

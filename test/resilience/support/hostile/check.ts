@@ -66,8 +66,18 @@ export function judge(hostile: HostileCase, outcome: HttpResponse | { transport:
     return { ok: problems.length === 0, problems };
   }
   const { status } = outcome;
+  const type = (outcome.json as { type?: unknown } | undefined)?.type;
   if (status >= 500) problems.push(`status ${status}`);
   if (hostile.expect === 'reject' && status < 400) problems.push(`accepted (${status}) though it breaks the contract`);
+  if (
+    hostile.expect === 'valid' &&
+    ((status === 400 && type === 'https://aletheia.gold/problems/invalid-request') || status === 413 || status === 415)
+  )
+    problems.push(`refused (${status}) though the contract accepts it`);
+  if (hostile.echo && status === 201) {
+    const stored = (outcome.json as Record<string, unknown> | undefined)?.[hostile.echo.field];
+    if (stored !== hostile.echo.value.trim()) problems.push(`${hostile.echo.field} came back altered`);
+  }
   if (hostile.expect === 'unauthenticated' && status !== 401) problems.push(`status ${status} instead of 401`);
   if (status >= 400) {
     problems.push(...problemShapeErrors(outcome));
