@@ -111,7 +111,7 @@ describeEachDatabase('gateway request pipeline', (database) => {
       expect(errorPaths(res)).to.deep.equal(['/headers/idempotency-key']);
     });
 
-    it('accepts decimal-2 numbers and rejects more places or exponents', async () => {
+    it('accepts numbers with at most two places and rejects more places or exponents', async () => {
       const auth = `Bearer ${user.accessToken}`;
       for (const quantity of [10, 10.5, 2.34, '10.50']) {
         const res = await system

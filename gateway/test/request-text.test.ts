@@ -140,7 +140,7 @@ describeEachDatabase('request text: numbers by their literal text, well-formed U
       .send('{"username":"surrogate_pw","password":"gold-bar-\\udc00-2026"}');
     expectProblem(password, 400, 'invalid-request');
     expect(password.body.errors).to.deep.equal([
-      { path: '/body/password', message: 'must be well-formed Unicode (no unpaired surrogate)' },
+      { path: '/body/password', message: 'must be well-formed Unicode, without an unpaired surrogate' },
     ]);
   });
 

@@ -19,6 +19,11 @@ import { forgedTokens } from './support/tokens';
 const seed = Number(process.env.RESILIENCE_SEED ?? 20260131);
 
 function bodyOf(hostile: HostileCase): Record<string, unknown> | undefined {
+  if (hostile.raw) {
+    // Only the registrations and logins of raw cases matter here: their username.
+    const username = /"username":"([^"\\]+)"/.exec(hostile.raw.toString('utf8'))?.[1];
+    return username === undefined ? undefined : { username };
+  }
   const body = hostile.request?.body;
   try {
     // A leading byte order mark is allowed (RFC 8259 lets a parser ignore it); JSON.parse refuses it.

@@ -69,19 +69,22 @@ function parseBody(text: string, rules: ReadingRules): unknown {
       if (!rules.jsonNumber.test(value.value))
         errors.push({
           path,
-          message: 'must be written as plain digits with at most two decimal places (no sign, no exponent)',
+          message: 'must be written as plain digits with at most two decimal places, without a sign or an exponent',
         });
       (parent as Record<string | number, unknown>)[key] = Number(value.value);
     } else if (typeof value === 'string') {
       if (unpairedSurrogate.test(value))
-        errors.push({ path, message: 'must be well-formed Unicode (no unpaired surrogate)' });
+        errors.push({ path, message: 'must be well-formed Unicode, without an unpaired surrogate' });
     } else if (Array.isArray(value)) {
       value.forEach((_, index) => pending.push({ parent: value, key: index, path: `${path}/${index}` }));
     } else if (value !== null && typeof value === 'object') {
       for (const member of Object.keys(value)) {
         const memberPath = `${path}/${pointerSegment(member)}`;
         if (unpairedSurrogate.test(member))
-          errors.push({ path: memberPath, message: 'must be a well-formed Unicode name (no unpaired surrogate)' });
+          errors.push({
+            path: memberPath,
+            message: 'must be a well-formed Unicode name, without an unpaired surrogate',
+          });
         pending.push({ parent: value as Record<string, unknown>, key: member, path: memberPath });
       }
     }
