@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync } from 'node:fs';
 import { expect } from 'chai';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { describeEachDatabase, testDatabases } from '../../common/test/databases';
+import { launchChromiumOrSkip } from './support/chromium';
 import { orderBody } from './support/orders-fixtures';
 import { expectProblem } from './support/problems';
 import { startSystem, type TestAccount, type TestSystem } from './support/system';
@@ -81,16 +81,12 @@ describeEachDatabase('CORS for browser apps', (database) => {
 });
 
 describe('CORS in a real browser', function () {
-  const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   let pages: http.Server;
   let pagePort: number;
   let system: TestSystem;
   let browser: Browser;
   before(async function () {
-    if (!existsSync(chromiumPath)) {
-      console.warn(`  skipped: no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM_PATH)`);
-      this.skip();
-    }
+    browser = await launchChromiumOrSkip(this);
     // One page server, two origins: http://127.0.0.1:<port> is allowed, http://localhost:<port> is not.
     pages = http.createServer((_req, res) =>
       res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>app</title>'),
@@ -98,7 +94,6 @@ describe('CORS in a real browser', function () {
     await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
     pagePort = (pages.address() as AddressInfo).port;
     system = await startSystem(testDatabases()[0](), { CORS_ORIGINS: `http://127.0.0.1:${pagePort}` });
-    browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
   });
   after(async () => {
     await browser?.close();

@@ -1,26 +1,19 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { testDatabases } from '../../common/test/databases';
+import { launchChromiumOrSkip } from './support/chromium';
 import { startSystem, type TestSystem } from './support/system';
-
-/** Debian's chromium; CHROMIUM_PATH points elsewhere. Never a downloaded browser. */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 // One browser run is enough: the page does not depend on the database.
 describe('Swagger UI in a real browser', function () {
   let system: TestSystem;
   let browser: Browser;
   before(async function () {
-    if (!existsSync(chromiumPath)) {
-      // Without a browser this check cannot run; say so loudly rather than pass.
-      console.warn(`  skipped: no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM_PATH)`);
-      this.skip();
-    }
+    browser = await launchChromiumOrSkip(this);
     system = await startSystem(testDatabases()[0]());
-    browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
   });
   after(async () => {
     await browser?.close();
