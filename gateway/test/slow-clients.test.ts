@@ -92,3 +92,26 @@ describeEachDatabase('slow clients are let go once the timeouts pass', (database
     }
   });
 });
+
+describeEachDatabase('the request timeout bounds receiving a request, not answering it', (database) => {
+  let system: TestSystem;
+  before(async () => {
+    // bcrypt cost 14 keeps a registration's handler busy far longer than the 300 ms bound.
+    system = await startSystem(database, {
+      HTTP_HEADERS_TIMEOUT_MS: '200',
+      HTTP_REQUEST_TIMEOUT_MS: '300',
+      BCRYPT_COST: '14',
+      AUTH_GRPC_LOGIN_TIMEOUT_MS: '60000',
+    });
+  });
+  after(() => system?.stop());
+
+  it('answers a request whose handler outlasts HTTP_REQUEST_TIMEOUT_MS', async function () {
+    this.timeout(120_000);
+    const res = await system
+      .request()
+      .post('/auth/register')
+      .send({ username: 'slow_handler', password: 'gold-bar-2026' });
+    expect(res.status, JSON.stringify(res.body)).to.equal(204);
+  });
+});
