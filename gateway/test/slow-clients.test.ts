@@ -101,6 +101,7 @@ describeEachDatabase('the request timeout bounds receiving a request, not answer
       HTTP_HEADERS_TIMEOUT_MS: '200',
       HTTP_REQUEST_TIMEOUT_MS: '300',
       BCRYPT_COST: '14',
+      AUTH_GRPC_TIMEOUT_MS: '60000',
       AUTH_GRPC_LOGIN_TIMEOUT_MS: '60000',
     });
   });
