@@ -36,6 +36,8 @@ export interface SpecOperation {
   path: string;
   /** Which bearer token the operation takes, if any. */
   security: 'access' | 'refresh' | 'none';
+  /** The contract also lists no-token access (`{}`): refresh, whose token may travel in the body. */
+  anonymousAllowed: boolean;
   parameters: Parameter[];
   body?: Schema;
   /** Statuses the contract documents for this operation. */
@@ -78,6 +80,7 @@ export function loadSpecOperations(file = path.join(repoRoot, 'openapi.yaml')): 
         method: method.toUpperCase(),
         path: route,
         security: scheme === 'accessToken' ? 'access' : scheme === 'refreshToken' ? 'refresh' : 'none',
+        anonymousAllowed: security.some((entry) => Object.keys(entry).length === 0),
         parameters: [...shared, ...((operation.parameters as Parameter[] | undefined) ?? [])].map((parameter) => ({
           ...parameter,
           required: parameter.required ?? false,
