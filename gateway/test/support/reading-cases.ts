@@ -463,5 +463,10 @@ export function judgeReadingCase(
   }
   if (status >= 400 && !(typeof type === 'string' && type.startsWith('https://aletheia.gold/problems/')))
     problems.push(`error without problem details (${status})`);
+  for (const error of (answer.json as { errors?: Array<{ message?: unknown }> } | undefined)?.errors ?? []) {
+    // A field error says its rule in words: no regular expression, no JSON Schema jargon.
+    if (typeof error.message !== 'string' || /must match|pattern|\^|\$|\\|\(\?|NOT have|oneOf/.test(error.message))
+      problems.push(`field error not in words: ${String(error.message)}`);
+  }
   return { problems, judged: hostile.judged !== undefined, agreed };
 }

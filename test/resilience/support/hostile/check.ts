@@ -52,6 +52,16 @@ export function problemShapeErrors(response: HttpResponse): string[] {
   return errors;
 }
 
+/** Field errors must say the rule in words: no regular expression, no JSON Schema jargon. */
+export const regexOrJargon = /must match|pattern|\^|\$|\\|\(\?|NOT have|oneOf|additional properties/;
+
+export function unwordedFieldErrors(body: unknown): string[] {
+  const errors = (body as { errors?: Array<{ message?: unknown }> } | undefined)?.errors ?? [];
+  return errors
+    .filter((error) => typeof error.message !== 'string' || regexOrJargon.test(error.message))
+    .map((error) => `field error not in words: ${String(error.message).slice(0, 60)}`);
+}
+
 export interface Verdict {
   ok: boolean;
   problems: string[];
@@ -81,6 +91,7 @@ export function judge(hostile: HostileCase, outcome: HttpResponse | { transport:
   if (hostile.expect === 'unauthenticated' && status !== 401) problems.push(`status ${status} instead of 401`);
   if (status >= 400) {
     problems.push(...problemShapeErrors(outcome));
+    problems.push(...unwordedFieldErrors(outcome.json));
     problems.push(...findLeaks(outcome.text, hostile.echoes).map((leak) => `leaks ${leak}`));
   }
   return { ok: problems.length === 0, problems };
