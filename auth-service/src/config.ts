@@ -3,6 +3,7 @@ import {
   ConfigError,
   databaseFromEnv,
   durationSeconds,
+  gatewaySecretFromEnv,
   logLevel,
   nodeEnv,
   parseEnv,
@@ -10,6 +11,7 @@ import {
   positiveInt,
   type DatabaseConfig,
 } from '../../common/src/config';
+import ipaddr from 'ipaddr.js';
 import { passwordProblem, usernameProblem } from './users/password-policy';
 
 export interface JwtSettings {
@@ -22,17 +24,33 @@ export interface JwtSettings {
 export interface AuthConfig {
   nodeEnv: 'development' | 'production' | 'test';
   logLevel: string;
-  /** gRPC listen address: `host:port` or `unix:/path`. */
+  /** gRPC listen address of AuthService: loopback `host:port` or `unix:/path`. */
   listenAddress: string;
+  /** A health-only gRPC server for kubelet probes (`host:port`), or null for none. */
+  healthListenAddress: string | null;
+  /** Serve gRPC server reflection on the main address. */
+  reflection: boolean;
+  /** The secret the gateway proves itself with (x-gateway-secret). */
+  gatewaySecret: string;
   database: DatabaseConfig;
   migrateOnStart: boolean;
   jwt: JwtSettings;
   bcryptCost: number;
   bcryptMaxConcurrency: number;
-  /** Logins waiting for a bcrypt slot beyond this many are turned away (UNAVAILABLE). */
+  /** Calls waiting for a bcrypt slot beyond this many are refused (RESOURCE_EXHAUSTED, auth-busy). */
   bcryptMaxQueue: number;
+  /** Password calls one client may have queued or running on this replica. */
+  clientMaxInFlight: number;
+  /** Password hashes one client may cause per minute, across replicas. */
+  clientMaxHashesPerMinute: number;
+  /** Count those hashes in this Redis instead of the auth database (null: the database). */
+  rateLimitRedisUrl: string | null;
   loginMaxFailures: number;
   loginLockSeconds: number;
+  /** The account-wide failure budget per hour, across clients. */
+  loginAccountMaxFailuresPerHour: number;
+  /** How long a successful login keeps its client known for the account. */
+  loginKnownClientDays: number;
   admin: { username: string; password: string } | null;
   /** How long ValidateToken may trust a session it read (0: always read); other replicas see a logout within this bound. */
   sessionCacheTtlMs: number;
@@ -59,6 +77,14 @@ const listenAddress = z
     'expected host:port or unix:/path',
   );
 
+/** True for a unix socket or a loopback host: AuthService must never be reachable from outside the pod. */
+function isLocalAddress(address: string): boolean {
+  if (address.startsWith('unix:')) return true;
+  const host = address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  if (host === 'localhost') return true;
+  return ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback';
+}
+
 /** `::1` must be written `[::1]` in a host:port address. */
 function bracketIpv6(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
@@ -70,6 +96,9 @@ const envShape = {
   AUTH_GRPC_ADDRESS: listenAddress.optional(),
   AUTH_GRPC_HOST: z.string().default('127.0.0.1'),
   AUTH_GRPC_PORT: port(50051),
+  AUTH_HEALTH_GRPC_ADDRESS: listenAddress.optional(),
+  AUTH_GRPC_REFLECTION: z.stringbool().optional(),
+  AUTH_GATEWAY_SECRET: z.string().optional(),
   MIGRATE_ON_START: z.stringbool().default(true),
   JWT_SECRET: z.string().optional(),
   JWT_REFRESH_SECRET: z.string().optional(),
@@ -78,8 +107,16 @@ const envShape = {
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
   BCRYPT_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   BCRYPT_MAX_QUEUE: z.coerce.number().int().min(0).max(100000).default(100),
+  AUTH_CLIENT_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).default(2),
+  AUTH_CLIENT_MAX_HASHES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  AUTH_RATE_LIMIT_REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'expected a redis:// or rediss:// URL')
+    .optional(),
   LOGIN_MAX_FAILURES: positiveInt(10),
   LOGIN_LOCK_SECONDS: durationSeconds('900'),
+  LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR: z.coerce.number().int().min(1).max(3600).default(100),
+  LOGIN_KNOWN_CLIENT_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
   ADMIN_USERNAME: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
   SESSION_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60000).default(1000),
@@ -119,6 +156,18 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
     else warnings.push(message);
   }
 
+  const gateway = gatewaySecretFromEnv(vars.AUTH_GATEWAY_SECRET, production);
+  if (gateway.problem) problems.push(gateway.problem);
+  if (gateway.warning) warnings.push(gateway.warning);
+
+  const mainAddress = vars.AUTH_GRPC_ADDRESS ?? `${bracketIpv6(vars.AUTH_GRPC_HOST)}:${vars.AUTH_GRPC_PORT}`;
+  if (!isLocalAddress(mainAddress)) {
+    const name = vars.AUTH_GRPC_ADDRESS === undefined ? 'AUTH_GRPC_HOST' : 'AUTH_GRPC_ADDRESS';
+    problems.push(
+      `${name}: AuthService listens on loopback or a unix socket only (kubelet probes use AUTH_HEALTH_GRPC_ADDRESS)`,
+    );
+  }
+
   let admin: AuthConfig['admin'] = null;
   const { ADMIN_USERNAME: adminUsername, ADMIN_PASSWORD: adminPassword } = vars;
   if (adminUsername !== undefined && adminPassword === undefined) {
@@ -146,7 +195,10 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
   return {
     nodeEnv: vars.NODE_ENV,
     logLevel: vars.LOG_LEVEL,
-    listenAddress: vars.AUTH_GRPC_ADDRESS ?? `${bracketIpv6(vars.AUTH_GRPC_HOST)}:${vars.AUTH_GRPC_PORT}`,
+    listenAddress: mainAddress,
+    healthListenAddress: vars.AUTH_HEALTH_GRPC_ADDRESS ?? null,
+    reflection: vars.AUTH_GRPC_REFLECTION ?? !production,
+    gatewaySecret: gateway.secret,
     database,
     migrateOnStart: vars.MIGRATE_ON_START,
     jwt: {
@@ -158,8 +210,13 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
     bcryptCost: vars.BCRYPT_COST,
     bcryptMaxConcurrency: vars.BCRYPT_MAX_CONCURRENCY,
     bcryptMaxQueue: vars.BCRYPT_MAX_QUEUE,
+    clientMaxInFlight: vars.AUTH_CLIENT_MAX_IN_FLIGHT,
+    clientMaxHashesPerMinute: vars.AUTH_CLIENT_MAX_HASHES_PER_MINUTE,
+    rateLimitRedisUrl: vars.AUTH_RATE_LIMIT_REDIS_URL ?? null,
     loginMaxFailures: vars.LOGIN_MAX_FAILURES,
     loginLockSeconds: vars.LOGIN_LOCK_SECONDS,
+    loginAccountMaxFailuresPerHour: vars.LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR,
+    loginKnownClientDays: vars.LOGIN_KNOWN_CLIENT_DAYS,
     admin,
     sessionCacheTtlMs: vars.SESSION_CACHE_TTL_MS,
     healthCheckIntervalMs: vars.AUTH_HEALTH_CHECK_INTERVAL_MS,

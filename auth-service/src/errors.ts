@@ -15,12 +15,35 @@ export class UnauthenticatedError extends Error {
   override readonly name = 'UnauthenticatedError';
 }
 
-/** The account is locked after too many failed logins. */
-export class LockedOutError extends Error {
-  override readonly name = 'LockedOutError';
+/**
+ * Why a call that would hash a password was turned away before any hashing: the gateway
+ * maps each to a problem type of its own, and the operators' metrics count them by it.
+ * - `client-throttled`: the client is over its share (work in flight or hashes per minute);
+ * - `too-many-login-failures`: this client failed too often on this account;
+ * - `account-slowed`: the account is past its hourly failure ceiling and its next slot is too far;
+ * - `auth-busy`: the queue ahead would not finish within the call's deadline.
+ */
+export type RefusalReason = 'client-throttled' | 'too-many-login-failures' | 'account-slowed' | 'auth-busy';
 
-  constructor(readonly retryAfterSeconds: number) {
-    super(`too many failed logins: account locked, retry after ${retryAfterSeconds} seconds`);
+const refusalMessages: Record<RefusalReason, string> = {
+  'client-throttled': 'too many password requests from this client',
+  'too-many-login-failures': 'too many failed logins from this client for this account',
+  'account-slowed': 'logins to this account are being slowed',
+  'auth-busy': 'too many password requests in progress',
+};
+
+/** A call refused for abuse or overload, before any hashing; the caller may retry after the delay. */
+export class RefusedError extends Error {
+  override readonly name = 'RefusedError';
+  readonly retryAfterSeconds: number;
+
+  constructor(
+    readonly reason: RefusalReason,
+    retryAfterMs: number,
+  ) {
+    const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    super(`${refusalMessages[reason]}: retry after ${retryAfterSeconds} seconds`);
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

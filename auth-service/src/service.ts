@@ -7,15 +7,14 @@ import { migrateToLatest } from '../../common/src/migrations';
 import type { AuthConfig } from './config';
 import { authHandlers } from './grpc/auth-handlers';
 import { DatabaseHealth } from './grpc/database-health';
-import { bind, createGrpcServer, shutdown } from './grpc/server';
+import { ClientIdentifier } from './admission/client-identity';
+import { bind, createGrpcServer, createHealthServer, shutdown } from './grpc/server';
+import { Purger } from './purger';
 import { SessionCache } from './sessions/session-cache';
-import { SessionPurger } from './sessions/session-purger';
-import { SessionRepository } from './sessions/session-repository';
 import { SessionService } from './sessions/session-service';
 import { TokenService } from './sessions/token-service';
-import { AccountService } from './users/account-service';
-import { PasswordHasher } from './users/password-hasher';
-import { UserRepository } from './users/user-repository';
+import type { AccountService } from './users/account-service';
+import { createAccounts } from './users/accounts';
 
 /** Enough for every session active within the cache's lifetime on one replica; a few MB at most. */
 const sessionCacheEntries = 50_000;
@@ -24,6 +23,8 @@ export interface AuthServiceHandle {
   /** Where it listens, e.g. `127.0.0.1:50123` or `unix:/run/auth.sock`. */
   address: string;
   port: number;
+  /** The health-only server's address, when one is configured. */
+  healthAddress: string | null;
   db: Knex;
   stop(): Promise<void>;
 }
@@ -65,16 +66,7 @@ export async function startAuthService(
       const applied = await migrateToLatest(db, authMigrations);
       if (applied.length > 0) logger.info({ migrations: applied }, 'auth database migrated');
     }
-    const users = new UserRepository(db);
-    const sessionRows = new SessionRepository(db);
-    const hasher = await PasswordHasher.create(config.bcryptCost, {
-      maxConcurrency: config.bcryptMaxConcurrency,
-      maxQueue: config.bcryptMaxQueue,
-    });
-    const accounts = new AccountService(users, sessionRows, hasher, {
-      maxFailures: config.loginMaxFailures,
-      lockSeconds: config.loginLockSeconds,
-    });
+    const { accounts, counters, sessionRows, close: closeAccounts } = await createAccounts(db, config, logger);
     const sessions = new SessionService(
       sessionRows,
       new TokenService(config.jwt),
@@ -84,26 +76,53 @@ export async function startAuthService(
 
     const health = new DatabaseHealth(db, config.healthCheckIntervalMs, logger);
     const server = createGrpcServer(
-      authHandlers(accounts, sessions, logger, { onDatabaseDown: () => void health.check() }),
+      authHandlers(accounts, sessions, logger, {
+        onDatabaseDown: () => void health.check(),
+        identifier: new ClientIdentifier(config.gatewaySecret),
+      }),
       health,
+      { reflection: config.reflection },
     );
+    const servers = [server];
     const port = await bind(server, config.listenAddress);
+    let healthAddress: string | null = null;
+    if (config.healthListenAddress !== null) {
+      const healthServer = createHealthServer(health);
+      servers.push(healthServer);
+      healthAddress = boundAddress(config.healthListenAddress, await bind(healthServer, config.healthListenAddress));
+    }
     await health.start();
-    const purger = new SessionPurger(sessionRows, logger);
-    purger.start();
+    const dayMs = 86_400_000;
+    const purgers = [
+      new Purger('expired sessions', (now, batch) => sessionRows.deleteExpired(now, batch), logger),
+      new Purger(
+        'stale login counters',
+        (now, batch) =>
+          counters.deleteStale(
+            now,
+            config.loginKnownClientDays * dayMs,
+            Math.max(config.loginLockSeconds * 1000, dayMs),
+            batch,
+          ),
+        logger,
+      ),
+    ];
+    for (const purger of purgers) purger.start();
     const address = boundAddress(config.listenAddress, port);
-    logger.info({ address }, 'auth service listening');
+    logger.info({ address, healthAddress, reflection: config.reflection }, 'auth service listening');
 
     let stopping: Promise<void> | undefined;
     return {
       address,
       port,
+      healthAddress,
       db,
       stop() {
         stopping ??= (async () => {
           health.stop();
-          purger.stop();
-          await shutdown(server, config.shutdownTimeoutMs);
+          for (const purger of purgers) purger.stop();
+          await Promise.all(servers.map((each) => shutdown(each, config.shutdownTimeoutMs)));
+          closeAccounts();
           await db.destroy();
           logger.info('auth service stopped');
         })();

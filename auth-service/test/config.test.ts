@@ -7,7 +7,12 @@ const strongSecrets = {
   JWT_SECRET: 'a'.repeat(32),
   JWT_REFRESH_SECRET: 'b'.repeat(32),
 };
-const production = { NODE_ENV: 'production', AUTH_DATABASE_URL: 'mysql://auth@db:3306/auth', ...strongSecrets };
+const production = {
+  NODE_ENV: 'production',
+  AUTH_DATABASE_URL: 'mysql://auth@db:3306/auth',
+  AUTH_GATEWAY_SECRET: 'c'.repeat(32),
+  ...strongSecrets,
+};
 
 function configError(env: NodeJS.ProcessEnv): ConfigError {
   try {
@@ -40,8 +45,8 @@ describe('auth-service configuration', () => {
 
   it('listens on AUTH_GRPC_ADDRESS when set, else AUTH_GRPC_HOST:AUTH_GRPC_PORT', () => {
     expect(loadAuthConfig({ AUTH_GRPC_PORT: '6000' }).listenAddress).to.equal('127.0.0.1:6000');
-    expect(loadAuthConfig({ AUTH_GRPC_HOST: '0.0.0.0', AUTH_GRPC_PORT: '6000' }).listenAddress).to.equal(
-      '0.0.0.0:6000',
+    expect(loadAuthConfig({ AUTH_GRPC_HOST: '127.0.0.2', AUTH_GRPC_PORT: '6000' }).listenAddress).to.equal(
+      '127.0.0.2:6000',
     );
     expect(loadAuthConfig({ AUTH_GRPC_HOST: '::1' }).listenAddress).to.equal('[::1]:50051');
     expect(loadAuthConfig({ AUTH_GRPC_ADDRESS: 'unix:/run/aletheia/auth.sock' }).listenAddress).to.equal(
@@ -51,7 +56,65 @@ describe('auth-service configuration', () => {
       'localhost:7000',
     );
     expect(configError({ AUTH_GRPC_ADDRESS: 'nowhere' }).message).to.contain('AUTH_GRPC_ADDRESS');
+    expect(loadAuthConfig({}).healthListenAddress).to.equal(null);
+    expect(loadAuthConfig({ AUTH_HEALTH_GRPC_ADDRESS: '0.0.0.0:50052' }).healthListenAddress).to.equal('0.0.0.0:50052');
     expect(configError({ AUTH_GRPC_PORT: '70000' }).message).to.contain('AUTH_GRPC_PORT');
+  });
+
+  it('keeps AuthService on loopback or a unix socket: any other host is refused, naming the variable', () => {
+    for (const host of ['0.0.0.0', '10.1.2.3', '::', 'aletheia.example.com']) {
+      expect(configError({ AUTH_GRPC_HOST: host }).message).to.match(/AUTH_GRPC_HOST: .*loopback/);
+    }
+    expect(configError({ AUTH_GRPC_ADDRESS: '0.0.0.0:50051' }).message).to.match(/AUTH_GRPC_ADDRESS: .*loopback/);
+    for (const address of ['localhost:1', '127.0.0.1:1', '[::1]:1', 'unix:/run/auth.sock']) {
+      expect(loadAuthConfig({ AUTH_GRPC_ADDRESS: address }).listenAddress).to.equal(address);
+    }
+  });
+
+  it('serves reflection except in production, unless AUTH_GRPC_REFLECTION says otherwise', () => {
+    expect(loadAuthConfig({}).reflection).to.equal(true);
+    expect(loadAuthConfig(production).reflection).to.equal(false);
+    expect(loadAuthConfig({ ...production, AUTH_GRPC_REFLECTION: 'true' }).reflection).to.equal(true);
+    expect(loadAuthConfig({ AUTH_GRPC_REFLECTION: 'false' }).reflection).to.equal(false);
+  });
+
+  it('reads the admission and login-counting settings, with defaults', () => {
+    expect(loadAuthConfig({})).to.include({
+      clientMaxInFlight: 2,
+      clientMaxHashesPerMinute: 20,
+      loginAccountMaxFailuresPerHour: 100,
+      loginKnownClientDays: 30,
+      bcryptMaxQueue: 100,
+    });
+    const set = loadAuthConfig({
+      AUTH_CLIENT_MAX_IN_FLIGHT: '4',
+      AUTH_CLIENT_MAX_HASHES_PER_MINUTE: '60',
+      LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR: '50',
+      LOGIN_KNOWN_CLIENT_DAYS: '7',
+    });
+    expect(set).to.include({
+      clientMaxInFlight: 4,
+      clientMaxHashesPerMinute: 60,
+      loginAccountMaxFailuresPerHour: 50,
+      loginKnownClientDays: 7,
+    });
+    for (const name of [
+      'AUTH_CLIENT_MAX_IN_FLIGHT',
+      'AUTH_CLIENT_MAX_HASHES_PER_MINUTE',
+      'LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR',
+    ]) {
+      expect(configError({ [name]: '0' }).message).to.contain(name);
+    }
+  });
+
+  it('needs AUTH_GATEWAY_SECRET in production (32 bytes or more); development uses a fixed one with a warning', () => {
+    const development = loadAuthConfig({});
+    expect(development.gatewaySecret).to.have.length.of.at.least(32);
+    expect(development.warnings.join('\n')).to.contain('AUTH_GATEWAY_SECRET');
+    expect(configError({ ...production, AUTH_GATEWAY_SECRET: undefined }).message).to.contain(
+      'AUTH_GATEWAY_SECRET: required in production',
+    );
+    expect(configError({ ...production, AUTH_GATEWAY_SECRET: 'short' }).message).to.contain('AUTH_GATEWAY_SECRET');
   });
 
   it('reads durations, costs and switches', () => {
@@ -89,7 +152,7 @@ describe('auth-service configuration', () => {
 
   it('refuses in production: missing, short or shared secrets and a missing database', () => {
     const missing = configError({ NODE_ENV: 'production' });
-    for (const name of ['JWT_SECRET', 'JWT_REFRESH_SECRET', 'AUTH_DATABASE_URL'])
+    for (const name of ['JWT_SECRET', 'JWT_REFRESH_SECRET', 'AUTH_DATABASE_URL', 'AUTH_GATEWAY_SECRET'])
       expect(missing.message).to.contain(name);
     expect(configError({ ...production, JWT_SECRET: 'too-short' }).message).to.match(
       /JWT_SECRET: must be at least 32 bytes/,

@@ -9,7 +9,7 @@ import type { DatabaseConfig } from '../../common/src/config';
 import { toDbTime } from '../../common/src/db-time';
 import { authServiceName } from '../../common/src/proto';
 import { describeEachDatabase } from '../../common/test/databases';
-import { SessionPurger } from '../src/sessions/session-purger';
+import { Purger } from '../src/purger';
 import { SessionRepository } from '../src/sessions/session-repository';
 import { startTestAuthServer, type TestAuthServer } from './support/auth-server';
 import { rpc, rpcFails } from './support/rpc';
@@ -85,7 +85,12 @@ describeEachDatabase('auth-service operations', (database) => {
       .where('id', sessionId)
       .update({ refresh_expires_at: toDbTime(new Date(Date.now() - 1000)) });
 
-    const purger = new SessionPurger(new SessionRepository(server.handle.db), pino({ level: 'silent' }));
+    const rows = new SessionRepository(server.handle.db);
+    const purger = new Purger(
+      'expired sessions',
+      (now, batch) => rows.deleteExpired(now, batch),
+      pino({ level: 'silent' }),
+    );
     expect(await purger.purge()).to.equal(1);
     expect(await server.handle.db('sessions').where('id', sessionId)).to.have.length(0);
     await rpcFails(server.client, 'ValidateToken', { accessToken: expired.accessToken }, status.UNAUTHENTICATED);

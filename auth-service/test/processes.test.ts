@@ -6,8 +6,10 @@ import { freePort } from '../../common/test/ports';
 import { authClient, startTestAuthServer, testEnv } from './support/auth-server';
 import { databaseUrl, finished, outputLine, runProgram, startProgram } from './support/processes';
 import { rpc, rpcFails } from './support/rpc';
+import { healthStatus, reflect } from './support/standard-services';
 
 const createUser = 'auth-service/src/cli/create-user.js';
+const unlockUser = 'auth-service/src/cli/unlock-user.js';
 
 describeEachDatabase('auth-service programs', (database) => {
   let config: DatabaseConfig;
@@ -96,7 +98,80 @@ describeEachDatabase('auth-service programs', (database) => {
     });
   });
 
+  describe('npm run user:unlock', () => {
+    it('clears every login counter of the name: the refused client logs in again; the clearing is logged', async () => {
+      const server = await startTestAuthServer(config);
+      try {
+        await rpc(server.client, 'Register', { username: 'Locked_Out', password: 'gold-bar-99' });
+        for (let attempt = 0; attempt < 3; attempt += 1) {
+          await rpcFails(
+            server.client,
+            'Login',
+            { username: 'locked_out', password: 'wrong-pass-1' },
+            status.UNAUTHENTICATED,
+          );
+        }
+        await rpcFails(
+          server.client,
+          'Login',
+          { username: 'locked_out', password: 'gold-bar-99' },
+          status.RESOURCE_EXHAUSTED,
+        );
+        const result = await runProgram(unlockUser, ['--username', 'LOCKED_OUT'], env);
+        expect(result.code, result.stderr).to.equal(0);
+        expect(result.stdout).to.match(/^cleared the login counters of LOCKED_OUT \(\d+ rows\)\n$/);
+        const event = result.stderr
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
+          .find((line) => line.securityEvent === 'login counters cleared');
+        expect(event).to.include({ username: 'locked_out' });
+        await rpc(server.client, 'Login', { username: 'locked_out', password: 'gold-bar-99' });
+      } finally {
+        await server.stop();
+      }
+    });
+
+    it('explains its usage (exit 2)', async () => {
+      expect((await runProgram(unlockUser, [], env)).code).to.equal(2);
+      expect((await runProgram(unlockUser, ['--username', 'no such name!'], env)).code).to.equal(2);
+    });
+  });
+
   describe('node dist/auth-service/src/main.js', () => {
+    it('in production: no reflection, and a health-only port that serves nothing else', async () => {
+      const [port, healthPort] = [await freePort(), await freePort()];
+      const child = startProgram('auth-service/src/main.js', [], {
+        ...env,
+        NODE_ENV: 'production',
+        AUTH_GRPC_PORT: String(port),
+        AUTH_HEALTH_GRPC_ADDRESS: `127.0.0.1:${healthPort}`,
+      });
+      const exit = finished(child);
+      try {
+        await outputLine(child, 'auth service listening');
+        const main = `127.0.0.1:${port}`;
+        const health = `127.0.0.1:${healthPort}`;
+        expect(await healthStatus(main)).to.equal('SERVING');
+        expect(await healthStatus(health)).to.equal('SERVING');
+        const reflection = await reflect(main, { list_services: '' }).catch((error: { code?: number }) => error);
+        expect((reflection as { code?: number }).code).to.equal(status.UNIMPLEMENTED);
+        const client = authClient(health);
+        try {
+          await rpcFails(client, 'Register', { username: 'probe_user', password: 'gold-bar-99' }, status.UNIMPLEMENTED);
+        } finally {
+          client.close();
+        }
+        const reflectionOnHealth = await reflect(health, { list_services: '' }).catch(
+          (error: { code?: number }) => error,
+        );
+        expect((reflectionOnHealth as { code?: number }).code).to.equal(status.UNIMPLEMENTED);
+      } finally {
+        child.kill('SIGTERM');
+        await exit;
+      }
+    });
+
     it('finishes in-flight calls on SIGTERM, then exits 0', async () => {
       const port = await freePort();
       const child = startProgram('auth-service/src/main.js', [], {
@@ -132,7 +207,7 @@ describeEachDatabase('auth-service programs', (database) => {
     it('refuses to start in production without secrets or database, naming each variable (exit 1)', async () => {
       const result = await runProgram('auth-service/src/main.js', [], { NODE_ENV: 'production', JWT_SECRET: 'short' });
       expect(result.code).to.equal(1);
-      for (const name of ['JWT_SECRET', 'JWT_REFRESH_SECRET', 'AUTH_DATABASE_URL'])
+      for (const name of ['JWT_SECRET', 'JWT_REFRESH_SECRET', 'AUTH_DATABASE_URL', 'AUTH_GATEWAY_SECRET'])
         expect(result.stdout).to.contain(name);
     });
   });

@@ -28,6 +28,30 @@ export function parseEnv<Shape extends z.ZodRawShape>(
   return result.data;
 }
 
+/** The gateway's proof to the auth-service in development, shared so `npm start` needs no setting. */
+const developmentGatewaySecret = 'aletheia-development-gateway-secret-do-not-use-in-production';
+const minimumGatewaySecretBytes = 32;
+
+/**
+ * AUTH_GATEWAY_SECRET, which both programs must share: required in production (at least
+ * 32 bytes), a fixed development value with a warning otherwise.
+ */
+export function gatewaySecretFromEnv(
+  value: string | undefined,
+  production: boolean,
+): { secret: string; problem?: string; warning?: string } {
+  if (value === undefined) {
+    return production
+      ? { secret: '', problem: 'AUTH_GATEWAY_SECRET: required in production' }
+      : { secret: developmentGatewaySecret, warning: 'AUTH_GATEWAY_SECRET is not set: using a development secret' };
+  }
+  if (Buffer.byteLength(value, 'utf8') < minimumGatewaySecretBytes) {
+    const message = `AUTH_GATEWAY_SECRET: must be at least ${minimumGatewaySecretBytes} bytes`;
+    return production ? { secret: value, problem: `${message} in production` } : { secret: value, warning: message };
+  }
+  return { secret: value };
+}
+
 export const nodeEnv = z.enum(['development', 'production', 'test']).default('development');
 
 export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);

@@ -21,12 +21,16 @@ const redactPaths = [
   'res.headers["set-cookie"]',
 ];
 
-export function createLogger(name: string, level: string): Logger {
-  return pino({
-    name,
-    level,
-    base: { service: name },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: redactPaths, censor: '[redacted]' },
-  });
+/** A JSON logger on stdout, or on `destination` (a command keeps stdout for its answer: `pino.destination(2)`). */
+export function createLogger(name: string, level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      name,
+      level,
+      base: { service: name },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: redactPaths, censor: '[redacted]' },
+    },
+    destination,
+  );
 }

@@ -10,6 +10,18 @@ export type { AuthServiceHandlers } from '../../generated/proto/aletheia/auth/v1
 export const authProtoFile = path.join(repoRoot, 'proto', 'aletheia', 'auth', 'v1', 'auth.proto');
 export const authServiceName = 'aletheia.auth.v1.AuthService';
 
+/** gRPC metadata the gateway and the auth-service exchange beside the messages (see auth.proto). */
+export const callMetadata = {
+  requestId: 'x-request-id',
+  clientAddress: 'x-client-address',
+  clientUserAgent: 'x-client-user-agent',
+  gatewaySecret: 'x-gateway-secret',
+  /** Trailing, on a refusal. */
+  retryAfterSeconds: 'retry-after-seconds',
+  /** Trailing, on a refusal. */
+  refusalReason: 'refusal-reason',
+} as const;
+
 /** Options shared by both sides: int64 as JS numbers is safe for seconds and Unix times. */
 export const protoLoaderOptions: protoLoader.Options = {
   keepCase: false,

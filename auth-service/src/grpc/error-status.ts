@@ -1,17 +1,15 @@
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
 import { isDatabaseUnavailable } from '../../../common/src/database-errors';
+import { callMetadata } from '../../../common/src/proto';
 import {
   AlreadyExistsError,
   InvalidArgumentError,
-  LockedOutError,
+  RefusedError,
   UnauthenticatedError,
   UnavailableError,
 } from '../errors';
 
 export type ErrorStatus = Pick<StatusObject, 'code' | 'details'> & { metadata?: Metadata };
-
-/** Trailing metadata key carrying how long a locked-out caller should wait. */
-export const retryAfterMetadataKey = 'retry-after-seconds';
 
 /**
  * The status a caller sees for an error. Domain errors carry their own message;
@@ -24,9 +22,10 @@ export function errorStatus(error: unknown): ErrorStatus & { expected: boolean; 
     return { code: status.ALREADY_EXISTS, details: error.message, expected: true };
   if (error instanceof UnauthenticatedError)
     return { code: status.UNAUTHENTICATED, details: error.message, expected: true };
-  if (error instanceof LockedOutError) {
+  if (error instanceof RefusedError) {
     const metadata = new Metadata();
-    metadata.set(retryAfterMetadataKey, String(error.retryAfterSeconds));
+    metadata.set(callMetadata.retryAfterSeconds, String(error.retryAfterSeconds));
+    metadata.set(callMetadata.refusalReason, error.reason);
     return { code: status.RESOURCE_EXHAUSTED, details: error.message, metadata, expected: true };
   }
   if (error instanceof UnavailableError) return { code: status.UNAVAILABLE, details: error.message, expected: true };

@@ -6,19 +6,32 @@ import type { AuthServiceHandlers } from '../../../common/src/proto';
 import { loadAuthPackageDefinition, loadAuthService, protoLoaderOptions } from '../../../common/src/proto';
 import type { DatabaseHealth } from './database-health';
 
-/** A server with AuthService, the standard health service and server reflection. */
-export function createGrpcServer(handlers: AuthServiceHandlers, health: DatabaseHealth): grpc.Server {
+/** The main server (loopback or a unix socket only): AuthService, health, and reflection when enabled. */
+export function createGrpcServer(
+  handlers: AuthServiceHandlers,
+  health: DatabaseHealth,
+  options: { reflection: boolean },
+): grpc.Server {
   const packageDefinition = loadAuthPackageDefinition();
   const server = new grpc.Server();
   server.addService(loadAuthService(packageDefinition).service, handlers);
   health.implementation.addToServer(server);
-  // Reflection describes the health service too, so `grpcurl list` shows everything served.
-  const healthDefinition = protoLoader.loadSync(healthProtoPath, protoLoaderOptions);
-  new ReflectionService({ ...packageDefinition, ...healthDefinition }).addToServer(server);
+  if (options.reflection) {
+    // Reflection describes the health service too, so `grpcurl list` shows everything served.
+    const healthDefinition = protoLoader.loadSync(healthProtoPath, protoLoaderOptions);
+    new ReflectionService({ ...packageDefinition, ...healthDefinition }).addToServer(server);
+  }
   return server;
 }
 
-/** Binds the address (plaintext: the service is reached on loopback or a unix socket only); returns the port. */
+/** A server with grpc.health.v1 and nothing else: the port kubelet's probes reach from outside the pod. */
+export function createHealthServer(health: DatabaseHealth): grpc.Server {
+  const server = new grpc.Server();
+  health.implementation.addToServer(server);
+  return server;
+}
+
+/** Binds the address (plaintext: AuthService is reached on loopback or a unix socket only); returns the port. */
 export function bind(server: grpc.Server, address: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) =>

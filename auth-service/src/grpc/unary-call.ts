@@ -1,5 +1,7 @@
 import { status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import { callMetadata } from '../../../common/src/proto';
+import type { ClientIdentifier, ClientIdentity } from '../admission/client-identity';
 import { loggableError } from '../loggable-error';
 import { errorStatus } from './error-status';
 
@@ -14,16 +16,24 @@ export interface CallContext {
   logger(): Logger;
   /** Aborted when the caller cancels or its deadline passes. */
   signal(): AbortSignal;
+  /** Who the caller is (see ClientIdentifier). */
+  client(): ClientIdentity;
+  /** Epoch ms by which the caller needs its answer: its deadline, or 10 s from now without one. */
+  deadline(): number;
 }
 
 export interface UnaryCallHooks {
   /** Told when a call failed because the database is unreachable. */
   onDatabaseDown(): void;
+  identifier: ClientIdentifier;
 }
+
+/** The deadline assumed for a call that sets none. */
+const defaultDeadlineMs = 10_000;
 
 /** Accepts a caller's request id only if it is short, printable ASCII: it goes into logs. */
 function requestIdOf(call: ServerUnaryCall<unknown, unknown>): string | undefined {
-  const value = call.metadata.get('x-request-id')[0];
+  const value = call.metadata.get(callMetadata.requestId)[0];
   return typeof value === 'string' && /^[\x21-\x7e]{1,128}$/.test(value) ? value : undefined;
 }
 
@@ -49,6 +59,12 @@ export function unaryCall<Request, Response>(
         if (call.cancelled) controller.abort();
         else call.once('cancelled', () => controller.abort());
         return controller.signal;
+      },
+      client: () => hooks.identifier.identify(call.metadata, call.getPeer()),
+      deadline() {
+        const deadline = call.getDeadline();
+        const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+        return Number.isFinite(ms) ? ms : Date.now() + defaultDeadlineMs;
       },
     };
     const elapsedMs = () => Number(process.hrtime.bigint() - started) / 1e6;

@@ -4,6 +4,12 @@ import type { Role } from '../users/user-repository';
 
 export type RevokeReason = 'logout' | 'refresh_token_reuse' | 'password_reset';
 
+/** Where a session was opened from, as the gateway saw it at login. */
+export interface SessionOrigin {
+  clientAddress: string | null;
+  userAgent: string | null;
+}
+
 export interface SessionState {
   userId: string;
   refreshTokenHash: string;
@@ -29,6 +35,7 @@ export class SessionRepository {
     userId: string;
     refreshTokenHash: string;
     refreshExpiresAt: Date;
+    origin: SessionOrigin;
     now: Date;
   }): Promise<void> {
     const timestamp = toDbTime(session.now);
@@ -40,6 +47,8 @@ export class SessionRepository {
       revoked_at: null,
       revoke_reason: null,
       last_used_at: timestamp,
+      client_address: session.origin.clientAddress,
+      user_agent: session.origin.userAgent,
       created_at: timestamp,
       updated_at: timestamp,
     });

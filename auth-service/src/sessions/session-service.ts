@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { UnauthenticatedError } from '../errors';
 import type { Role } from '../users/user-repository';
 import type { SessionCache } from './session-cache';
-import type { SessionRepository } from './session-repository';
+import type { SessionOrigin, SessionRepository } from './session-repository';
 import { tokenDigest, type TokenService } from './token-service';
 
 export interface TokenPair {
@@ -31,7 +31,7 @@ export class SessionService {
   ) {}
 
   /** Opens a new session for a user who has just proved who they are; other sessions stay open. */
-  async open(userId: string, now = new Date()): Promise<TokenPair> {
+  async open(userId: string, origin: SessionOrigin, now = new Date()): Promise<TokenPair> {
     const id = uuidv7();
     const issued = this.tokens.issue(userId, id, now.getTime());
     await this.sessions.insert({
@@ -39,6 +39,7 @@ export class SessionService {
       userId,
       refreshTokenHash: tokenDigest(issued.refreshToken),
       refreshExpiresAt: new Date(issued.refreshExpiresAt * 1000),
+      origin,
       now,
     });
     return this.pair(issued.accessToken, issued.refreshToken);

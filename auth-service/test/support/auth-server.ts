@@ -19,7 +19,19 @@ export const testEnv: NodeJS.ProcessEnv = {
   JWT_SECRET: 'test-access-secret-of-at-least-32-bytes!!',
   JWT_REFRESH_SECRET: 'test-refresh-secret-of-at-least-32-bytes!',
   AUTH_HEALTH_CHECK_INTERVAL_MS: '100',
+  AUTH_GATEWAY_SECRET: 'test-gateway-secret-of-at-least-32-bytes',
+  // Suites about other things call from one address at full speed; the abuse suites set real shares.
+  AUTH_CLIENT_MAX_IN_FLIGHT: '1000',
+  AUTH_CLIENT_MAX_HASHES_PER_MINUTE: '1000000',
 };
+
+/** Metadata as the gateway sends it for a client at `address` (with the shared secret). */
+export function asClient(address: string, secret = testEnv.AUTH_GATEWAY_SECRET as string): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set('x-client-address', address);
+  metadata.set('x-gateway-secret', secret);
+  return metadata;
+}
 
 export interface TestAuthServer {
   handle: AuthServiceHandle;

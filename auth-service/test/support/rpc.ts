@@ -7,12 +7,13 @@ type RequestOf<M extends Method> = Parameters<AuthServiceClient[M]>[0];
 type ResponseOf<M extends Method> = NonNullable<Parameters<Parameters<AuthServiceClient[M]>[1]>[1]>;
 type Callback<M extends Method> = (error: ServiceError | null, response?: ResponseOf<M>) => void;
 
-/** One unary call (10 s deadline), as a promise. */
+/** One unary call (10 s deadline unless given), as a promise. */
 export function rpc<M extends Method>(
   client: AuthServiceClient,
   method: M,
   request: RequestOf<M>,
   metadata: Metadata = new Metadata(),
+  deadlineMs = 10_000,
 ): Promise<ResponseOf<M>> {
   const call = client[method].bind(client) as (
     request: RequestOf<M>,
@@ -21,7 +22,7 @@ export function rpc<M extends Method>(
     callback: Callback<M>,
   ) => void;
   return new Promise((resolve, reject) => {
-    call(request, metadata, { deadline: Date.now() + 10_000 }, (error, response) =>
+    call(request, metadata, { deadline: Date.now() + deadlineMs }, (error, response) =>
       error ? reject(error) : resolve(response as ResponseOf<M>),
     );
   });
@@ -33,10 +34,11 @@ export async function rpcFails<M extends Method>(
   method: M,
   request: RequestOf<M>,
   code: status,
+  metadata: Metadata = new Metadata(),
 ): Promise<ServiceError> {
   let outcome: unknown;
   try {
-    outcome = await rpc(client, method, request);
+    outcome = await rpc(client, method, request, metadata);
   } catch (error) {
     expect((error as ServiceError).code, (error as ServiceError).details).to.equal(code);
     return error as ServiceError;

@@ -1,19 +1,21 @@
 import type { Logger } from 'pino';
-import type { SessionRepository } from './session-repository';
 
 const purgeIntervalMs = 60 * 60 * 1000;
 const batchSize = 500;
 
 /**
- * Deletes sessions whose refresh token has expired, a batch at a time, once an hour.
- * Every replica may run it: deleting an already deleted row is harmless.
+ * Deletes rows that no longer decide anything (expired sessions, stale login counters),
+ * a batch at a time, once an hour. Every replica may run it: deleting an already deleted
+ * row is harmless.
  */
-export class SessionPurger {
+export class Purger {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
 
   constructor(
-    private readonly sessions: SessionRepository,
+    /** What the rows are, for the log: `expired sessions`. */
+    private readonly what: string,
+    private readonly deleteBatch: (now: Date, batchSize: number) => Promise<number>,
     private readonly logger: Logger,
   ) {}
 
@@ -26,19 +28,19 @@ export class SessionPurger {
     clearInterval(this.timer);
   }
 
-  /** Deletes every expired session now; returns how many. */
+  /** Deletes every such row now; returns how many. */
   purge(now = new Date()): Promise<number> {
     this.running ??= (async () => {
       let total = 0;
       try {
         for (;;) {
-          const deleted = await this.sessions.deleteExpired(now, batchSize);
+          const deleted = await this.deleteBatch(now, batchSize);
           total += deleted;
           if (deleted < batchSize) break;
         }
-        if (total > 0) this.logger.info({ deleted: total }, 'expired sessions purged');
+        if (total > 0) this.logger.info({ deleted: total }, `${this.what} purged`);
       } catch (error) {
-        this.logger.warn({ errorCode: (error as { code?: unknown }).code }, 'purging expired sessions failed');
+        this.logger.warn({ errorCode: (error as { code?: unknown }).code }, `purging ${this.what} failed`);
         throw error;
       } finally {
         this.running = undefined;
