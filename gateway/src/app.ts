@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { bearerAuthentication } from './auth/bearer';
 import type { TokenValidator } from './auth/token-validator';
+import type { TrustProxy } from './config';
 import { docsPath, type SwaggerUi } from './health/docs';
 import type { GatewayMetrics } from './health/metrics';
 import type { Contract } from './http/contract';
@@ -28,6 +29,8 @@ export interface AppDeps {
   logger: Logger;
   /** Check every response against openapi.yaml (tests). */
   validateResponses: boolean;
+  /** Which hops may name the client in X-Forwarded-For (TRUST_PROXY). */
+  trustProxy: TrustProxy;
 }
 
 /**
@@ -42,6 +45,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('case sensitive routing', true);
   app.set('etag', false);
   app.disable('x-powered-by');
+  // req.ip: the client the auth-service admits and counts logins by.
+  app.set('trust proxy', deps.trustProxy);
 
   const rules = readingRules(deps.contract.document);
   app.use(observeRequests(deps));

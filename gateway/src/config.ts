@@ -1,7 +1,9 @@
+import express from 'express';
 import { z } from 'zod';
 import {
   ConfigError,
   databaseFromEnv,
+  gatewaySecretFromEnv,
   logLevel,
   nodeEnv,
   parseEnv,
@@ -17,11 +19,15 @@ export interface GatewayConfig {
   auth: {
     /** gRPC target of the auth service: `host:port` or `unix:/path`. */
     address: string;
-    /** Deadline of every call except Login. */
+    /** Deadline of every call that does not hash a password. */
     timeoutMs: number;
-    /** Login waits for bcrypt, which queues under load: a longer deadline. */
-    loginTimeoutMs: number;
+    /** Calls that wait for a password hash (Register, Login): bcrypt queues under load, a longer deadline. */
+    passwordTimeoutMs: number;
+    /** Sent with every call, so the auth-service believes the client address the gateway names. */
+    gatewaySecret: string;
   };
+  /** Express's `trust proxy`: which hops in front may name the client in X-Forwarded-For. */
+  trustProxy: TrustProxy;
   /** How long a successful token validation may be reused by this process; 0 disables. */
   tokenCacheTtlMs: number;
   /** Origins whose browser apps may call the API (exact `scheme://host[:port]`); empty: none. */
@@ -40,6 +46,30 @@ export interface GatewayConfig {
   logLevel: string;
   migrateOnStart: boolean;
   database: DatabaseConfig;
+  /** Things an operator should hear about at start-up (development secrets in use, ...). */
+  warnings: string[];
+}
+
+/** Express's `trust proxy` vocabulary: trust everything, a hop count, or addresses, CIDRs and names. */
+export type TrustProxy = boolean | number | string[];
+
+/**
+ * TRUST_PROXY as Express reads it: `false` (the default: the client is the socket's
+ * peer), `true` (every hop: only behind a proxy that overwrites X-Forwarded-For), a hop
+ * count, or a comma-separated list of addresses, CIDRs and the names `loopback`,
+ * `linklocal`, `uniquelocal`. Express's own parser checks the list.
+ */
+function parseTrustProxy(text: string | undefined): TrustProxy {
+  if (text === undefined || text === 'false') return false;
+  if (text === 'true') return true;
+  if (/^\d+$/.test(text)) return Number(text);
+  const list = text.split(',').map((entry) => entry.trim());
+  try {
+    express().set('trust proxy', list);
+  } catch (error) {
+    throw new ConfigError([`TRUST_PROXY: ${(error as Error).message}`]);
+  }
+  return list;
 }
 
 const booleanFlag = (fallback: boolean) =>
@@ -104,7 +134,11 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       AUTH_GRPC_PORT: port(50051),
       AUTH_GRPC_ADDRESS: z.string().optional(),
       AUTH_GRPC_TIMEOUT_MS: positiveInt(2000),
+      AUTH_GRPC_PASSWORD_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
+      // The earlier name of AUTH_GRPC_PASSWORD_TIMEOUT_MS, still read.
       AUTH_GRPC_LOGIN_TIMEOUT_MS: positiveInt(10_000),
+      AUTH_GATEWAY_SECRET: z.string().optional(),
+      TRUST_PROXY: z.string().optional(),
       TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).max(maxTokenCacheTtlMs).default(1000),
       BUSINESS_TIME_ZONE: ianaTimeZone,
       LOG_LEVEL: logLevel,
@@ -129,14 +163,19 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   ) {
     throw new ConfigError(['AUTH_GRPC_ADDRESS: expected host:port or unix:/path']);
   }
+  const production = vars.NODE_ENV === 'production';
+  const gateway = gatewaySecretFromEnv(vars.AUTH_GATEWAY_SECRET, production);
+  if (gateway.problem) throw new ConfigError([gateway.problem]);
   return {
     nodeEnv: vars.NODE_ENV,
     port: vars.API_PORT,
     auth: {
       address: vars.AUTH_GRPC_ADDRESS ?? `127.0.0.1:${vars.AUTH_GRPC_PORT}`,
       timeoutMs: vars.AUTH_GRPC_TIMEOUT_MS,
-      loginTimeoutMs: vars.AUTH_GRPC_LOGIN_TIMEOUT_MS,
+      passwordTimeoutMs: vars.AUTH_GRPC_PASSWORD_TIMEOUT_MS ?? vars.AUTH_GRPC_LOGIN_TIMEOUT_MS,
+      gatewaySecret: gateway.secret,
     },
+    trustProxy: parseTrustProxy(vars.TRUST_PROXY),
     tokenCacheTtlMs: vars.TOKEN_CACHE_TTL_MS,
     // In development the docs page that `npm start` prints may call the API from its origin.
     corsOrigins: vars.CORS_ORIGINS ?? (vars.NODE_ENV === 'development' ? [`http://localhost:${vars.API_PORT}`] : []),
@@ -146,10 +185,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     businessTimeZone: vars.BUSINESS_TIME_ZONE,
     logLevel: vars.LOG_LEVEL,
     migrateOnStart: vars.MIGRATE_ON_START,
-    database: databaseFromEnv(
-      env,
-      { url: 'ORDERS_DATABASE_URL', prefix: 'API_DB', sqliteName: 'orders' },
-      vars.NODE_ENV === 'production',
-    ),
+    database: databaseFromEnv(env, { url: 'ORDERS_DATABASE_URL', prefix: 'API_DB', sqliteName: 'orders' }, production),
+    warnings: gateway.warning ? [gateway.warning] : [],
   };
 }

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger('gateway', config.logLevel);
+  for (const warning of config.warnings) logger.warn(warning);
   if (config.database.client === 'sqlite') {
     logger.warn(
       { file: config.database.filename },

@@ -116,6 +116,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       corsOrigins: config.corsOrigins,
       logger: log,
       validateResponses: config.nodeEnv === 'test',
+      trustProxy: config.trustProxy,
     });
 
     const server = http.createServer(

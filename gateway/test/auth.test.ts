@@ -98,7 +98,7 @@ describeEachDatabase('gateway auth routes', (database) => {
       expect(wrong.headers['www-authenticate']).to.equal('Bearer');
     });
 
-    it('locks the account after repeated failures: 429 with Retry-After, even with the right password', async () => {
+    it('refuses this client for the account after repeated failures: 429 with Retry-After, even with the right password', async () => {
       await system
         .request()
         .post('/auth/register')

@@ -16,7 +16,13 @@ describe('gateway configuration', () => {
     expect(config).to.deep.include({
       nodeEnv: 'development',
       port: 3000,
-      auth: { address: '127.0.0.1:50051', timeoutMs: 2000, loginTimeoutMs: 10000 },
+      auth: {
+        address: '127.0.0.1:50051',
+        timeoutMs: 2000,
+        passwordTimeoutMs: 10000,
+        gatewaySecret: 'aletheia-development-gateway-secret-do-not-use-in-production',
+      },
+      trustProxy: false,
       tokenCacheTtlMs: 1000,
       businessTimeZone: 'Asia/Seoul',
       logLevel: 'info',
@@ -27,6 +33,40 @@ describe('gateway configuration', () => {
       docsEnabled: true,
     });
     expect(config.database.client).to.equal('sqlite');
+    expect(config.warnings.join('\n')).to.contain('AUTH_GATEWAY_SECRET');
+  });
+
+  it('gives every call that hashes a password one deadline; the earlier name still counts', () => {
+    expect(loadGatewayConfig({ AUTH_GRPC_PASSWORD_TIMEOUT_MS: '15000' }).auth.passwordTimeoutMs).to.equal(15000);
+    expect(loadGatewayConfig({ AUTH_GRPC_LOGIN_TIMEOUT_MS: '12000' }).auth.passwordTimeoutMs).to.equal(12000);
+    expect(
+      loadGatewayConfig({ AUTH_GRPC_PASSWORD_TIMEOUT_MS: '15000', AUTH_GRPC_LOGIN_TIMEOUT_MS: '12000' }).auth
+        .passwordTimeoutMs,
+    ).to.equal(15000);
+  });
+
+  it('reads TRUST_PROXY in Express’s vocabulary and refuses what Express would not take', () => {
+    expect(loadGatewayConfig({ TRUST_PROXY: 'false' }).trustProxy).to.equal(false);
+    expect(loadGatewayConfig({ TRUST_PROXY: 'true' }).trustProxy).to.equal(true);
+    expect(loadGatewayConfig({ TRUST_PROXY: '2' }).trustProxy).to.equal(2);
+    expect(loadGatewayConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8' }).trustProxy).to.deep.equal([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::/8',
+    ]);
+    expect(() => loadGatewayConfig({ TRUST_PROXY: 'loopback,not-an-address' })).to.throw(ConfigError, /TRUST_PROXY/);
+  });
+
+  it('needs AUTH_GATEWAY_SECRET (32 bytes or more) in production', () => {
+    const database = { NODE_ENV: 'production', ORDERS_DATABASE_URL: 'mysql://app:pw@db:3306/orders' };
+    expect(() => loadGatewayConfig(database)).to.throw(ConfigError, /AUTH_GATEWAY_SECRET: required/);
+    expect(() => loadGatewayConfig({ ...database, AUTH_GATEWAY_SECRET: 'short' })).to.throw(
+      ConfigError,
+      /AUTH_GATEWAY_SECRET/,
+    );
+    const config = loadGatewayConfig({ ...database, AUTH_GATEWAY_SECRET: 'g'.repeat(32) });
+    expect(config.auth.gatewaySecret).to.equal('g'.repeat(32));
+    expect(config.warnings).to.deep.equal([]);
   });
 
   it('allows exact CORS origins only; none by default in production', () => {
@@ -34,7 +74,11 @@ describe('gateway configuration', () => {
       loadGatewayConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).corsOrigins,
     ).to.deep.equal(['https://app.example.com', 'http://localhost:5173']);
     expect(loadGatewayConfig({ API_PORT: '8080' }).corsOrigins).to.deep.equal(['http://localhost:8080']);
-    const production = { NODE_ENV: 'production', ORDERS_DATABASE_URL: 'mysql://app:pw@db:3306/orders' };
+    const production = {
+      NODE_ENV: 'production',
+      ORDERS_DATABASE_URL: 'mysql://app:pw@db:3306/orders',
+      AUTH_GATEWAY_SECRET: 'g'.repeat(32),
+    };
     expect(loadGatewayConfig(production).corsOrigins).to.deep.equal([]);
     for (const wrong of [
       '*',
@@ -97,8 +141,13 @@ describe('gateway configuration', () => {
   });
 
   it('needs an explicit database in production', () => {
-    expect(() => loadGatewayConfig({ NODE_ENV: 'production' })).to.throw(ConfigError, /ORDERS_DATABASE_URL/);
-    const config = loadGatewayConfig({ NODE_ENV: 'production', ORDERS_DATABASE_URL: 'mysql://app:pw@db:3306/orders' });
+    const secret = { AUTH_GATEWAY_SECRET: 'g'.repeat(32) };
+    expect(() => loadGatewayConfig({ NODE_ENV: 'production', ...secret })).to.throw(ConfigError, /ORDERS_DATABASE_URL/);
+    const config = loadGatewayConfig({
+      NODE_ENV: 'production',
+      ORDERS_DATABASE_URL: 'mysql://app:pw@db:3306/orders',
+      ...secret,
+    });
     expect(config.database).to.deep.include({ client: 'mysql', host: 'db', database: 'orders' });
   });
 });

@@ -1,16 +1,18 @@
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { authServiceName, loadAuthService, type AuthServiceClient } from '../../../common/src/proto';
+import { authServiceName, callMetadata, loadAuthService, type AuthServiceClient } from '../../../common/src/proto';
 import type { LoginResponse__Output } from '../../../generated/proto/aletheia/auth/v1/LoginResponse';
 import type { RefreshResponse__Output } from '../../../generated/proto/aletheia/auth/v1/RefreshResponse';
 import type { ValidateTokenResponse__Output } from '../../../generated/proto/aletheia/auth/v1/ValidateTokenResponse';
 import type { GatewayMetrics } from '../health/metrics';
-import { problemFromGrpc } from './grpc-errors';
+import type { Caller } from './caller';
+import { problemFromGrpc, refusalReasonOf } from './grpc-errors';
 
 export interface AuthClientOptions {
   address: string;
   timeoutMs: number;
-  loginTimeoutMs: number;
+  passwordTimeoutMs: number;
+  gatewaySecret: string;
 }
 
 /**
@@ -44,8 +46,10 @@ interface HealthClient extends grpc.Client {
 }
 
 /**
- * The gateway's one channel to the auth service. Every call carries a deadline and the
- * request id, is timed, and fails with a ProblemError (see problemFromGrpc).
+ * The gateway's one channel to the auth service. Every call carries a deadline, the
+ * request id, the client's address and the gateway secret (the auth-service believes the
+ * address only with it), is timed, and fails with a ProblemError (see problemFromGrpc);
+ * refusals are counted by reason.
  */
 export class AuthClient {
   private readonly client: AuthServiceClient;
@@ -67,40 +71,45 @@ export class AuthClient {
     });
   }
 
-  /** `signal`: cancels the call (the client went away); the auth service then skips its bcrypt. */
-  async register(username: string, password: string, requestId: string, signal?: AbortSignal): Promise<void> {
-    await this.call('Register', (...call) => this.client.register({ username, password }, ...call), requestId, {
+  /**
+   * Calls that wait for a password hash carry the long deadline, which the auth-service's
+   * admission plans with. `signal`: cancels the call (the client went away); the auth
+   * service then drops its queued hash.
+   */
+  async register(username: string, password: string, caller: Caller, signal?: AbortSignal): Promise<void> {
+    await this.call('Register', (...call) => this.client.register({ username, password }, ...call), caller, {
+      timeoutMs: this.options.passwordTimeoutMs,
       signal,
     });
   }
 
-  login(username: string, password: string, requestId: string, signal?: AbortSignal): Promise<LoginResponse__Output> {
-    return this.call('Login', (...call) => this.client.login({ username, password }, ...call), requestId, {
-      timeoutMs: this.options.loginTimeoutMs,
+  login(username: string, password: string, caller: Caller, signal?: AbortSignal): Promise<LoginResponse__Output> {
+    return this.call('Login', (...call) => this.client.login({ username, password }, ...call), caller, {
+      timeoutMs: this.options.passwordTimeoutMs,
       unauthenticated: 'invalid-credentials',
       signal,
     });
   }
 
-  refresh(refreshToken: string, requestId: string): Promise<RefreshResponse__Output> {
-    return this.call('Refresh', (...call) => this.client.refresh({ refreshToken }, ...call), requestId);
+  refresh(refreshToken: string, caller: Caller): Promise<RefreshResponse__Output> {
+    return this.call('Refresh', (...call) => this.client.refresh({ refreshToken }, ...call), caller);
   }
 
-  async logout(accessToken: string, requestId: string): Promise<void> {
-    await this.call('Logout', (...call) => this.client.logout({ accessToken }, ...call), requestId);
+  async logout(accessToken: string, caller: Caller): Promise<void> {
+    await this.call('Logout', (...call) => this.client.logout({ accessToken }, ...call), caller);
   }
 
-  validateToken(accessToken: string, requestId: string): Promise<ValidateTokenResponse__Output> {
-    return this.call('ValidateToken', (...call) => this.client.validateToken({ accessToken }, ...call), requestId);
+  validateToken(accessToken: string, caller: Caller): Promise<ValidateTokenResponse__Output> {
+    return this.call('ValidateToken', (...call) => this.client.validateToken({ accessToken }, ...call), caller);
   }
 
   /** True when the auth service's health service reports SERVING. */
-  async serving(requestId: string): Promise<boolean> {
+  async serving(caller: Caller): Promise<boolean> {
     try {
       const answer = await this.call<{ status: string }>(
         'Health.Check',
         (...call) => this.health.check({ service: authServiceName }, ...call),
-        requestId,
+        caller,
       );
       return answer.status === 'SERVING';
     } catch {
@@ -115,7 +124,7 @@ export class AuthClient {
   private call<Response>(
     method: string,
     invoke: Invocation<Response>,
-    requestId: string,
+    caller: Caller,
     {
       timeoutMs = this.options.timeoutMs,
       unauthenticated = 'unauthenticated' as 'unauthenticated' | 'invalid-credentials',
@@ -123,7 +132,10 @@ export class AuthClient {
     } = {},
   ): Promise<Response> {
     const metadata = new grpc.Metadata();
-    metadata.set('x-request-id', requestId);
+    metadata.set(callMetadata.requestId, caller.requestId);
+    metadata.set(callMetadata.clientAddress, caller.clientAddress);
+    metadata.set(callMetadata.gatewaySecret, this.options.gatewaySecret);
+    if (caller.userAgent !== undefined) metadata.set(callMetadata.clientUserAgent, caller.userAgent);
     const started = process.hrtime.bigint();
     return new Promise((resolve, reject) => {
       const cancel = () => call.cancel();
@@ -131,6 +143,8 @@ export class AuthClient {
         signal?.removeEventListener('abort', cancel);
         const code = grpc.status[error ? error.code : grpc.status.OK] ?? 'UNKNOWN';
         this.metrics.observeGrpc(method, code, Number(process.hrtime.bigint() - started) / 1e9);
+        const refusal = error && refusalReasonOf(error);
+        if (refusal) this.metrics.countRefusal(method, refusal);
         if (error) reject(problemFromGrpc(error, unauthenticated));
         else resolve(response as Response);
       });

@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ProblemError } from '../http/problem';
 import { operationOf } from '../http/observability';
 import type { TokenValidator } from './token-validator';
-import { requestIdOf } from '../http/request-id';
+import { callerOf } from './caller';
 
 /** RFC 6750 `b64token`, after exactly one space; any other form of the header is no token at all. */
 const bearerPattern = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
@@ -36,7 +36,7 @@ export function bearerAuthentication(tokens: TokenValidator): RequestHandler {
     if (operation.security === 'refreshToken') return next();
     if (token === undefined)
       throw new ProblemError('unauthenticated', 'This route needs an `Authorization: Bearer <token>` header.');
-    const principal = tokens.validate(token, requestIdOf(req));
+    const principal = tokens.validate(token, () => callerOf(req));
     if (!(principal instanceof Promise)) {
       res.locals.principal = principal;
       return next();

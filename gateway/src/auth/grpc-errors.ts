@@ -1,8 +1,9 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { ProblemError } from '../http/problem';
+import { callMetadata } from '../../../common/src/proto';
+import { ProblemError, type ProblemCode } from '../http/problem';
 
-/** When the auth service sends no `retry-after-seconds`, a locked-out client waits this long. */
-const defaultLockoutRetrySeconds = 60;
+/** When the auth service sends no `retry-after-seconds`, a refused client waits this long. */
+const defaultRefusalRetrySeconds = 60;
 /** The auth service is down or slow: it is restarted or reconnected within about a second. */
 const unavailableRetrySeconds = 1;
 
@@ -11,8 +12,25 @@ function isServiceError(error: unknown): error is ServiceError {
 }
 
 function retryAfterFrom(error: ServiceError): number {
-  const value = Number(error.metadata?.get('retry-after-seconds')[0]);
-  return Number.isInteger(value) && value > 0 ? value : defaultLockoutRetrySeconds;
+  const value = Number(error.metadata?.get(callMetadata.retryAfterSeconds)[0]);
+  return Number.isInteger(value) && value > 0 ? value : defaultRefusalRetrySeconds;
+}
+
+/** Each refusal the auth-service explains (trailing `refusal-reason`), with the answer the client gets. */
+const refusals = {
+  'client-throttled': 'This client sent too many password requests; retry after the delay.',
+  'too-many-login-failures': 'Too many failed logins from this client for this account; retry after the delay.',
+  'account-slowed': 'Logins to this account are being slowed after many failures; retry after the delay.',
+  'auth-busy': 'Too many password requests are in progress; retry after the delay.',
+} as const satisfies Partial<Record<ProblemCode, string>>;
+
+export type RefusalReason = keyof typeof refusals;
+
+/** Why the auth-service refused a call (RESOURCE_EXHAUSTED), or null for any other answer. */
+export function refusalReasonOf(error: ServiceError): RefusalReason | null {
+  if (error.code !== GrpcStatus.RESOURCE_EXHAUSTED) return null;
+  const reason = String(error.metadata?.get(callMetadata.refusalReason)[0] ?? '');
+  return reason in refusals ? (reason as RefusalReason) : 'auth-busy';
 }
 
 /**
@@ -38,11 +56,10 @@ export function problemFromGrpc(
       return unauthenticated === 'invalid-credentials'
         ? new ProblemError('invalid-credentials', 'The username or password is wrong.', { cause: error })
         : new ProblemError('unauthenticated', 'The token is invalid, expired or revoked.', { cause: error });
-    case GrpcStatus.RESOURCE_EXHAUSTED:
-      return new ProblemError('too-many-login-failures', 'Too many failed logins: the account is locked for a while.', {
-        cause: error,
-        retryAfterSeconds: retryAfterFrom(error),
-      });
+    case GrpcStatus.RESOURCE_EXHAUSTED: {
+      const reason = refusalReasonOf(error) ?? 'auth-busy';
+      return new ProblemError(reason, refusals[reason], { cause: error, retryAfterSeconds: retryAfterFrom(error) });
+    }
     case GrpcStatus.UNAVAILABLE:
     case GrpcStatus.DEADLINE_EXCEEDED:
       return new ProblemError('auth-service-unavailable', 'The auth service is unavailable; try again shortly.', {

@@ -1,9 +1,9 @@
 import type { Response } from 'express';
 import type { components } from '../../../generated/openapi';
 import type { OperationHandlers } from '../http/operations';
-import { requestIdOf } from '../http/request-id';
 import type { AuthClient } from './auth-client';
 import { bearerTokenOf } from './bearer';
+import { callerOf } from './caller';
 import { principalOf } from './principal';
 import type { TokenValidator } from './token-validator';
 
@@ -57,24 +57,24 @@ export function authHandlers(deps: { auth: AuthClient; tokens: TokenValidator })
     register: async (req, res) => {
       const { username, password } = req.body as Credentials;
       await whileClientWaits(res, async (signal) => {
-        await auth.register(username, password, requestIdOf(req), signal);
+        await auth.register(username, password, callerOf(req), signal);
         res.status(204).end();
       });
     },
     login: async (req, res) => {
       const { username, password } = req.body as Credentials;
       await whileClientWaits(res, async (signal) => {
-        sendTokenPair(res, await auth.login(username, password, requestIdOf(req), signal));
+        sendTokenPair(res, await auth.login(username, password, callerOf(req, { userAgent: true }), signal));
       });
     },
     refresh: async (req, res) => {
       // The body's token wins: a generated client may send its access token on every request.
       const token = (req.body as RefreshRequest | undefined)?.refreshToken ?? bearerTokenOf(res);
-      sendTokenPair(res, await auth.refresh(token, requestIdOf(req)));
+      sendTokenPair(res, await auth.refresh(token, callerOf(req)));
     },
     logout: async (req, res) => {
       try {
-        await auth.logout(bearerTokenOf(res), requestIdOf(req));
+        await auth.logout(bearerTokenOf(res), callerOf(req));
       } finally {
         tokens.forgetSession(principalOf(res));
       }

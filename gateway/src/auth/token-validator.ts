@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { ProblemError } from '../http/problem';
 import type { AuthClient } from './auth-client';
+import type { Caller } from './caller';
 import type { Principal, Role } from './principal';
 import type { TokenCache } from './token-cache';
 
@@ -22,14 +23,14 @@ export class TokenValidator {
     private readonly cache: TokenCache,
   ) {}
 
-  /** Synchronous on a cache hit, so most requests pay no promise or round trip. */
-  validate(token: string, requestId: string): Principal | Promise<Principal> {
+  /** Synchronous on a cache hit, so most requests pay no promise, round trip or client-address lookup. */
+  validate(token: string, caller: () => Caller): Principal | Promise<Principal> {
     const key = cacheKey(token);
     const cached = this.cache.get(key);
     if (cached) return cached;
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.validateRemotely(key, token, requestId).finally(() => {
+      pending = this.validateRemotely(key, token, caller()).finally(() => {
         if (this.inFlight.get(key) === pending) this.inFlight.delete(key);
       });
       this.inFlight.set(key, pending);
@@ -44,9 +45,9 @@ export class TokenValidator {
     this.inFlight.clear();
   }
 
-  private async validateRemotely(key: string, token: string, requestId: string): Promise<Principal> {
+  private async validateRemotely(key: string, token: string, caller: Caller): Promise<Principal> {
     const startedAt = this.cache.now();
-    const answer = await this.auth.validateToken(token, requestId);
+    const answer = await this.auth.validateToken(token, caller);
     if (!roles.has(answer.role)) {
       throw new ProblemError('internal-error', 'The request could not be completed.', {
         cause: new Error(`auth service returned an unknown role ${JSON.stringify(answer.role)}`),

@@ -3,8 +3,8 @@ import type { Knex } from 'knex';
 import type { AuthClient } from '../auth/auth-client';
 import type { Contract } from '../http/contract';
 import type { OperationHandlers } from '../http/operations';
+import { callerOf } from '../auth/caller';
 import { ProblemError } from '../http/problem';
-import { requestIdOf } from '../http/request-id';
 import type { GatewayMetrics } from './metrics';
 import { checkReadiness } from './readiness';
 import type { SwaggerUi } from './docs';
@@ -35,7 +35,7 @@ export function operationsHandlers(deps: {
       res.json({ status: 'ok' });
     },
     getReadiness: async (req, res) => {
-      const readiness = await checkReadiness(deps.db, deps.auth, requestIdOf(req));
+      const readiness = await checkReadiness(deps.db, deps.auth, callerOf(req));
       if (readiness.status !== 'ready') res.status(503).setHeader('Retry-After', String(notReadyRetrySeconds));
       res.setHeader('Cache-Control', 'no-store');
       res.json(readiness);

@@ -14,6 +14,8 @@ export interface GatewayMetrics {
   /** One observation per HTTP response, labelled by the contract's route template. */
   observeHttp(method: string, route: string, status: number, seconds: number): void;
   observeGrpc(method: string, code: string, seconds: number): void;
+  /** One auth-service refusal (abuse or overload), by RPC and reason. */
+  countRefusal(method: string, reason: string): void;
 }
 
 /** Metrics of one gateway instance, in a registry of its own (tests run several gateways in one process). */
@@ -42,6 +44,13 @@ export function createMetrics(db: Knex): GatewayMetrics {
     registers: [registry],
   });
 
+  const refusals = new Counter({
+    name: 'auth_refusals_total',
+    help: 'Calls the auth-service refused before hashing a password (429), by RPC and reason: client-throttled, too-many-login-failures, account-slowed, auth-busy.',
+    labelNames: ['method', 'reason'] as const,
+    registers: [registry],
+  });
+
   const pool = () => (db.client as { pool?: PoolStats }).pool;
   const poolGauge = (name: string, help: string, read: (stats: PoolStats) => number) =>
     new Gauge({
@@ -67,6 +76,9 @@ export function createMetrics(db: Knex): GatewayMetrics {
     },
     observeGrpc(method, code, seconds) {
       grpcDuration.observe({ method, code }, seconds);
+    },
+    countRefusal(method, reason) {
+      refusals.inc({ method, reason });
     },
   };
 }

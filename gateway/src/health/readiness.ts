@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { databaseAnswers } from '../../../common/src/database';
 import type { AuthClient } from '../auth/auth-client';
+import type { Caller } from '../auth/caller';
 
 export interface Readiness {
   status: 'ready' | 'unavailable';
@@ -19,10 +20,10 @@ function within<T>(promise: Promise<T>, fallback: T): Promise<T> {
 }
 
 /** Ready when the orders database answers and the auth service reports SERVING. */
-export async function checkReadiness(db: Knex, auth: AuthClient, requestId: string): Promise<Readiness> {
+export async function checkReadiness(db: Knex, auth: AuthClient, caller: Caller): Promise<Readiness> {
   const [database, authService] = await Promise.all([
     within(databaseAnswers(db), false),
-    within(auth.serving(requestId), false),
+    within(auth.serving(caller), false),
   ]);
   return {
     status: database && authService ? 'ready' : 'unavailable',
