@@ -12,6 +12,7 @@ import { writeReport, type BenchReport, type Environment } from './src/report';
 import { adminListOrdersLarge, listOrdersLarge } from './src/scenarios/large-table';
 import { getOrderUnderLogins, login, validateToken } from './src/scenarios/auth';
 import { ceiling } from './src/scenarios/ceiling';
+import { loginUnderAttack } from './src/scenarios/login-under-attack';
 import { memory, mixed } from './src/scenarios/mixed';
 import { adminListOrders, getOrder, listOrders } from './src/scenarios/reads';
 import { createUsers } from './src/scenarios/setup';
@@ -36,6 +37,7 @@ const scenarios: Scenario[] = [
   { name: 'validateToken', run: validateToken },
   { name: 'login', run: login },
   { name: 'getOrderUnderLogins', run: getOrderUnderLogins },
+  { name: 'loginUnderAttack', run: loginUnderAttack },
   { name: 'listOrdersLarge', run: listOrdersLarge },
   { name: 'adminListOrdersLarge', run: adminListOrdersLarge },
   { name: 'purchase', run: purchase },

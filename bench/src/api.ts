@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 
 /** An answer from the gateway, its body parsed when it is JSON. */
 export interface ApiResponse {
   status: number;
   body: unknown;
-  headers: Headers;
+  headers: http.IncomingHttpHeaders;
 }
 
 export interface Tokens {
@@ -15,6 +16,11 @@ export interface Tokens {
 export interface Account {
   username: string;
   password: string;
+  /**
+   * The loopback address this user's calls come from (127.0.0.0/8): each user is a client
+   * of its own, as customers are, so setting up many users never looks like one client's flood.
+   */
+  localAddress?: string;
   tokens: Tokens;
   /** When the tokens were issued (performance.now()), to renew them before they expire. */
   loggedInAt: number;
@@ -43,23 +49,80 @@ export function bearer(account: Account): string {
   return `Bearer ${account.tokens.accessToken}`;
 }
 
+/** One HTTP/1.1 request from `localAddress` (a loopback address) with keep-alive; the body as text. */
+export function requestFrom(
+  agent: http.Agent,
+  url: URL,
+  options: {
+    method: string;
+    body?: string;
+    headers?: Record<string, string>;
+    localAddress?: string;
+    timeoutMs: number;
+  },
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: `${url.pathname}${url.search}`,
+        method: options.method,
+        agent,
+        localAddress: options.localAddress,
+        headers: {
+          ...(options.body
+            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(options.body) }
+            : {}),
+          ...options.headers,
+        },
+        timeout: options.timeoutMs,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
+    request.on('error', reject);
+    request.end(options.body);
+  });
+}
+
 /** A small client for setting up scenarios (autocannon drives the measured load). */
 export class Api {
   private counter = 0;
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
   constructor(readonly baseUrl: string) {}
 
-  async call(method: string, path: string, options: { body?: string; headers?: Record<string, string> } = {}) {
-    const response = await fetch(`${this.baseUrl}${path}`, {
+  async call(
+    method: string,
+    path: string,
+    options: { body?: string; headers?: Record<string, string>; localAddress?: string } = {},
+  ) {
+    const response = await requestFrom(this.agent, new URL(path, this.baseUrl), {
       method,
-      body: options.body,
-      headers: { ...(options.body ? { 'content-type': 'application/json' } : {}), ...options.headers },
-      signal: AbortSignal.timeout(30_000),
+      ...options,
+      timeoutMs: 30_000,
     });
-    const text = await response.text();
-    let body: unknown = text;
-    if ((response.headers.get('content-type') ?? '').includes('json') && text !== '') body = JSON.parse(text);
+    let body: unknown = response.text;
+    if (String(response.headers['content-type'] ?? '').includes('json') && response.text !== '') {
+      body = JSON.parse(response.text);
+    }
     return { status: response.status, body, headers: response.headers } satisfies ApiResponse;
+  }
+
+  close(): void {
+    this.agent.destroy();
   }
 
   private async expect(status: number, what: string, response: Promise<ApiResponse>): Promise<ApiResponse> {
@@ -76,35 +139,36 @@ export class Api {
     return `${prefix}${this.counter}_${randomBytes(3).toString('hex')}`.slice(0, 20);
   }
 
-  async register(username: string, password: string): Promise<void> {
+  async register(username: string, password: string, localAddress?: string): Promise<void> {
     await this.expect(
       204,
       `register ${username}`,
-      this.call('POST', '/auth/register', { body: JSON.stringify({ username, password }) }),
+      this.call('POST', '/auth/register', { body: JSON.stringify({ username, password }), localAddress }),
     );
   }
 
-  async login(username: string, password: string): Promise<Account> {
+  async login(username: string, password: string, localAddress?: string): Promise<Account> {
     const answer = await this.expect(
       200,
       `login ${username}`,
-      this.call('POST', '/auth/login', { body: JSON.stringify({ username, password }) }),
+      this.call('POST', '/auth/login', { body: JSON.stringify({ username, password }), localAddress }),
     );
     const tokens = answer.body as Tokens;
-    return { username, password, tokens, loggedInAt: performance.now() };
+    return { username, password, localAddress, tokens, loggedInAt: performance.now() };
   }
 
-  async newUser(prefix: string): Promise<Account> {
+  /** A new user whose calls come from `localAddress` (see Account). */
+  async newUser(prefix: string, localAddress?: string): Promise<Account> {
     const username = this.uniqueUsername(prefix);
     const password = `Pw-${randomBytes(6).toString('hex')}7`;
-    await this.register(username, password);
-    return this.login(username, password);
+    await this.register(username, password, localAddress);
+    return this.login(username, password, localAddress);
   }
 
   /** Logs the account in again when its access token is older than `maxAgeMs`. */
   async renew(account: Account, maxAgeMs: number): Promise<void> {
     if (performance.now() - account.loggedInAt < maxAgeMs) return;
-    const fresh = await this.login(account.username, account.password);
+    const fresh = await this.login(account.username, account.password, account.localAddress);
     account.tokens = fresh.tokens;
     account.loggedInAt = fresh.loggedInAt;
   }

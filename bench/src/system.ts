@@ -59,6 +59,7 @@ export class BenchSystem {
       // Production refuses secrets shorter than 32 bytes: 64 hex characters each.
       JWT_SECRET: randomBytes(32).toString('hex'),
       JWT_REFRESH_SECRET: randomBytes(32).toString('hex'),
+      AUTH_GATEWAY_SECRET: randomBytes(32).toString('hex'),
       BCRYPT_COST: String(options.bcryptCost),
       MIGRATE_ON_START: 'true',
       AUTH_GRPC_HOST: '127.0.0.1',

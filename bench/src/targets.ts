@@ -1,4 +1,5 @@
 import type { Measurement } from './measure';
+import type { AttackShapeFigures, LoginUnderAttackFacts, PhaseFigures } from './scenarios/login-under-attack';
 
 export interface TargetCheck {
   scenario: string;
@@ -92,6 +93,7 @@ export function checkTargets(results: Record<string, Measurement>, facts: Record
   );
   ratio('getOrderUnderLogins', 0.5, '', results.getOrder?.okPerSec, 'unloaded GET /orders/{id}');
   limit('validateToken', 'auth-service CPU per call ≤ 0.15 ms', results.validateToken?.cpuMsPerRequest.auth, 0.15, ms);
+  checks.push(...loginUnderAttackChecks(facts.loginUnderAttack as LoginUnderAttackFacts | undefined));
   const memory = facts.memory as MemoryFacts | undefined;
   limit('memory', 'gateway RSS < 200 MB', memory?.roles.gateway?.peakMb, 200, (v) => `${v.toFixed(0)} MB peak`, true);
   limit('memory', 'auth-service RSS < 150 MB', memory?.roles.auth?.peakMb, 150, (v) => `${v.toFixed(0)} MB peak`, true);
@@ -107,4 +109,65 @@ export function checkTargets(results: Record<string, Measurement>, facts: Record
     );
   }
   return checks;
+}
+
+const serverErrors = (statuses: Record<string, number>) =>
+  Object.entries(statuses)
+    .filter(([status]) => /^5\d\d/.test(status) || status === 'no answer')
+    .reduce((sum, [, count]) => sum + count, 0);
+
+function phaseSummary(phase: PhaseFigures): string {
+  return `${(phase.customers.successRate * 100).toFixed(1)}% of ${phase.customers.sent}, p50 ${phase.customers.p50Ms.toFixed(0)} ms, p99 ${phase.customers.p99Ms.toFixed(0)} ms`;
+}
+
+/**
+ * Logins under attack (issue targets at bcrypt cost 12, flood from one address): customers
+ * ≥ 99% successful, no 5xx for anyone, customers' p99 ≤ max(1.5 × alone, alone + 500 ms),
+ * the attacker's requests mostly (≥ 90%) 429. The flood from 20 addresses is reported
+ * against the same yardsticks without a target.
+ */
+function loginUnderAttackChecks(facts: LoginUnderAttackFacts | undefined): TargetCheck[] {
+  const scenario = 'loginUnderAttack';
+  if (!facts)
+    return [
+      { scenario, target: 'customers ≥ 99% successful under a one-address flood', measured: 'not run', met: null },
+    ];
+  const judge = (shape: AttackShapeFigures, label: string, judged: boolean): TargetCheck[] => {
+    const { alone, underAttack } = shape;
+    const p99Bound = Math.max(1.5 * alone.customers.p99Ms, alone.customers.p99Ms + 500);
+    const attacker = underAttack.attacker;
+    const errors = serverErrors(underAttack.customers.statuses) + serverErrors(attacker?.statuses ?? {});
+    const met = (ok: boolean) => (judged ? ok : null);
+    return [
+      {
+        scenario,
+        target: `${label}: customers ≥ 99% successful`,
+        measured: `alone ${phaseSummary(alone)}; under attack ${phaseSummary(underAttack)}`,
+        met: met(underAttack.customers.successRate >= 0.99),
+      },
+      {
+        scenario,
+        target: `${label}: no 5xx (nor unanswered request) for anyone`,
+        measured: `${errors}`,
+        met: met(errors === 0),
+      },
+      {
+        scenario,
+        target: `${label}: customers' p99 ≤ max(1.5 × alone, alone + 500 ms)`,
+        measured: `${underAttack.customers.p99Ms.toFixed(0)} ms ≤ ${p99Bound.toFixed(0)} ms`,
+        met: met(underAttack.customers.p99Ms <= p99Bound),
+      },
+      {
+        scenario,
+        target: `${label}: the attacker's requests mostly 429 (≥ 90%)`,
+        measured: `${((attacker?.share429 ?? 0) * 100).toFixed(1)}% of ${attacker?.sent ?? 0} (${(attacker?.perSecond ?? 0).toFixed(0)}/s): ${JSON.stringify(attacker?.statuses ?? {})}; auth CPU ${(underAttack.authCpuMsPerAttackingRequest ?? 0).toFixed(3)} ms per attacking request`,
+        met: met((attacker?.share429 ?? 0) >= 0.9),
+      },
+    ];
+  };
+  const judged = facts.bcryptCost === 12;
+  return [
+    ...judge(facts.oneAddress, `flood from 1 address, bcrypt cost ${facts.bcryptCost}`, judged),
+    ...judge(facts.twentyAddresses, 'flood from 20 addresses (no target)', false),
+  ];
 }

@@ -10,11 +10,16 @@ export async function createUsers(
   api: Api,
   profile: Profile,
 ): Promise<{ readUsers: ReadUser[]; loginAccounts: Account[]; largeTableOwner: Account }> {
+  let nextAddress = 0;
+  // Each user is a client of its own (127.0.1.1, 127.0.1.2, ...), as customers are.
   const newUsers = (count: number, prefix: string) =>
     inParallel(
       Array.from({ length: count }, (_, index) => index),
       2,
-      () => api.newUser(prefix),
+      () => {
+        nextAddress += 1;
+        return api.newUser(prefix, `127.0.${1 + Math.floor(nextAddress / 250)}.${1 + (nextAddress % 250)}`);
+      },
     );
   const readUsers = (await newUsers(profile.readUsers, 'reader')).map((account) => ({ account, orderIds: [] }));
   const loginAccounts = await newUsers(profile.loginUsers, 'login');
