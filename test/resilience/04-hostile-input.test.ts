@@ -193,13 +193,21 @@ describe('Scenario 4: hostile input generated from openapi.yaml', function () {
     for (const outcome of outcomes) {
       const hostile = cases[Number(outcome.label)];
       const status = typeof outcome.result === 'number' ? outcome.result : 0;
-      if (status < 200 || status >= 300) continue;
       const body = bodyOf(hostile);
+      // A login the auth-service judged (401) or refused (429) is counted: by username and client.
+      if (hostile.operationId === 'login' && (status === 401 || status === 429)) {
+        legitimate.add(String(body?.username));
+        legitimate.add('client-hashes:127.0.0.1');
+      }
+      if (status < 200 || status >= 300) continue;
       const answer = outcome.response?.json as { id?: string; userId?: string } | undefined;
       if (answer?.id) legitimate.add(answer.id);
       // An accepted create or status change also moves its owner's order counters.
       if (answer?.userId) legitimate.add(answer.userId);
-      if (hostile.operationId === 'register' || hostile.operationId === 'login') legitimate.add(String(body?.username));
+      if (hostile.operationId === 'register' || hostile.operationId === 'login') {
+        legitimate.add(String(body?.username));
+        legitimate.add('client-hashes:127.0.0.1');
+      }
       if (['refresh', 'logout'].includes(hostile.operationId)) legitimate.add(sessionsUser.username);
     }
     const orders = stack.ordersConnection();

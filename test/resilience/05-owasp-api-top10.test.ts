@@ -36,7 +36,7 @@ describe('Scenario 5: OWASP API Security Top 10 (2023)', function () {
   let bobOrder: Order;
 
   before(async () => {
-    stack = await Stack.start({ label: 's5', loginMaxFailures: 5, loginLockSeconds: 30 });
+    stack = await Stack.start({ label: 's5', loginMaxFailures: 5, loginLockSeconds: 30, productionClientShares: true });
     alice = await stack.newUser('alice');
     bob = await stack.newUser('bob');
     admin = await stack.adminAccount();
@@ -293,17 +293,55 @@ describe('Scenario 5: OWASP API Security Top 10 (2023)', function () {
       );
     });
 
-    it('API4: repeated wrong passwords lock the account (429 with Retry-After), even for the right password', async () => {
+    it('API4: a failing client is refused for the account (429 with Retry-After, even for the right password); the owner elsewhere is not, and an unknown name answers the same', async () => {
       const target = await stack.newUser('target');
       const statuses: number[] = [];
-      for (let i = 0; i < stack.loginMaxFailures; i++)
+      const ghost: number[] = [];
+      for (let i = 0; i < stack.loginMaxFailures; i++) {
         statuses.push((await stack.login(target.username, 'Wrong-pass-9')).status);
+        ghost.push((await stack.login('ghost_target_1', 'Wrong-pass-9')).status);
+      }
       const right = await stack.login(target.username, target.password);
+      const ghostRefused = await stack.login('ghost_target_1', 'Wrong-pass-9');
+      const owner = stack.clientAt('127.0.0.2');
+      const ownerLogin = await owner.login(target.username, target.password).finally(() => owner.close());
       check(
         'API4',
-        `${stack.loginMaxFailures} failures, then 429 with Retry-After`,
-        statuses.every((s) => s === 401) && right.status === 429 && Number(right.headers['retry-after']) > 0,
-        `${statuses.join(',')} then ${right.status}`,
+        `${stack.loginMaxFailures} failures from one client, then 429 too-many-login-failures with Retry-After for it, 200 for the owner on another client`,
+        statuses.every((s) => s === 401) &&
+          right.status === 429 &&
+          problemType(right) === 'too-many-login-failures' &&
+          Number(right.headers['retry-after']) > 0 &&
+          ownerLogin.status === 200,
+        `${statuses.join(',')} then ${right.status} ${problemType(right)}; owner ${ownerLogin.status}`,
+      );
+      check(
+        'API4',
+        'an unknown username gets the same statuses, problem and Retry-After through failing and refused',
+        JSON.stringify(ghost) === JSON.stringify(statuses) &&
+          ghostRefused.status === right.status &&
+          ghostRefused.text === right.text &&
+          Math.abs(Number(ghostRefused.headers['retry-after']) - Number(right.headers['retry-after'])) <= 1,
+        `${ghost.join(',')} then ${ghostRefused.status} ${problemType(ghostRefused)}`,
+      );
+    });
+
+    it('API4: a login flood from one client is 429 client-throttled at once, before any hashing; another client still logs in', async () => {
+      const flood = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => stack.login(`flood_${i}_${Date.now() % 100000}`, 'Wrong-pass-9')),
+      );
+      const owner = stack.clientAt('127.0.0.3');
+      const ownerLogin = await owner.login(alice.username, alice.password).finally(() => owner.close());
+      const throttled = flood.filter((r) => r.status === 429 && problemType(r) === 'client-throttled');
+      const serverErrors = flood.filter((r) => r.status >= 500);
+      check(
+        'API4',
+        '60 parallel logins from one client: at most its share judged, the rest 429 client-throttled with Retry-After; no 5xx; another client logs in',
+        throttled.length >= 50 &&
+          throttled.every((r) => Number(r.headers['retry-after']) > 0) &&
+          serverErrors.length === 0 &&
+          ownerLogin.status === 200,
+        `${throttled.length} throttled, ${flood.filter((r) => r.status === 401).length} judged, ${serverErrors.length} 5xx; other client ${ownerLogin.status}`,
       );
     });
   });

@@ -55,15 +55,20 @@ function transportKind(error: NodeJS.ErrnoException): TransportError['kind'] {
   return 'other';
 }
 
-/** A small HTTP/1.1 client bound to one loopback port, with a deadline on every request. */
+/**
+ * A small HTTP/1.1 client bound to one loopback port, with a deadline on every request.
+ * `localAddress` (another 127.0.0.0/8 address) makes it a client of its own to the gateway.
+ */
 export class HttpClient {
   readonly agent: http.Agent;
+  private readonly localAddress: string | undefined;
 
   constructor(
     readonly port: number,
-    options: { keepAlive?: boolean; maxSockets?: number } = {},
+    options: { keepAlive?: boolean; maxSockets?: number; localAddress?: string } = {},
   ) {
     this.agent = new http.Agent({ keepAlive: options.keepAlive ?? true, maxSockets: options.maxSockets ?? 16 });
+    this.localAddress = options.localAddress;
   }
 
   get baseUrl(): string {
@@ -81,7 +86,15 @@ export class HttpClient {
     }
     return new Promise((resolve, reject) => {
       const req = http.request(
-        { host: loopbackHost, port: this.port, method: request.method, path: request.path, headers, agent: this.agent },
+        {
+          host: loopbackHost,
+          port: this.port,
+          method: request.method,
+          path: request.path,
+          headers,
+          agent: this.agent,
+          localAddress: this.localAddress,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -16,6 +16,11 @@ export interface StackOptions {
   loginLockSeconds?: number;
   /** Extra variables for both programs (e.g. LOG_LEVEL, JWT_EXPIRES_IN). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Keep the production shares of password work per client. Otherwise they are raised:
+   * the campaign calls from one address at full speed to test other things.
+   */
+  productionClientShares?: boolean;
 }
 
 export interface Account {
@@ -28,6 +33,7 @@ export interface Account {
 export interface StackSecrets {
   jwtSecret: string;
   jwtRefreshSecret: string;
+  gatewaySecret: string;
 }
 
 /** Where every program's output goes during one campaign run. */
@@ -56,6 +62,7 @@ export class Stack {
   readonly secrets: StackSecrets = {
     jwtSecret: randomBytes(32).toString('hex'),
     jwtRefreshSecret: randomBytes(32).toString('hex'),
+    gatewaySecret: randomBytes(32).toString('hex'),
   };
   readonly admin = { username: uniqueUsername('admin'), password: `Adm1n-${randomBytes(8).toString('hex')}` };
   private authStarts = 0;
@@ -105,6 +112,7 @@ export class Stack {
       LOG_LEVEL: 'warn',
       JWT_SECRET: this.secrets.jwtSecret,
       JWT_REFRESH_SECRET: this.secrets.jwtRefreshSecret,
+      AUTH_GATEWAY_SECRET: this.secrets.gatewaySecret,
       BCRYPT_COST: '4',
       LOGIN_MAX_FAILURES: String(this.loginMaxFailures),
       LOGIN_LOCK_SECONDS: String(this.loginLockSeconds),
@@ -112,6 +120,9 @@ export class Stack {
       AUTH_GRPC_HOST: '127.0.0.1',
       AUTH_GRPC_ADDRESS: `127.0.0.1:${this.grpcPort}`,
       API_PORT: String(this.apiPort),
+      ...(this.options.productionClientShares
+        ? {}
+        : { AUTH_CLIENT_MAX_IN_FLIGHT: '1000', AUTH_CLIENT_MAX_HASHES_PER_MINUTE: '1000000' }),
       AUTH_DATABASE_URL: this.authDb.urlVia(this.authProxy.port),
       ORDERS_DATABASE_URL: this.ordersDb.urlVia(this.ordersProxy.port),
       ...this.options.env,
@@ -173,6 +184,16 @@ export class Stack {
 
   request(request: HttpRequest): Promise<HttpResponse> {
     return this.http.request(request);
+  }
+
+  /** A client of its own: requests from another loopback address (127.0.0.2, ...). */
+  clientAt(localAddress: string): { login(username: string, password: string): Promise<HttpResponse>; close(): void } {
+    const client = new HttpClient(this.apiPort, { localAddress });
+    return {
+      login: (username, password) =>
+        client.request({ method: 'POST', path: '/auth/login', body: { username, password } }),
+      close: () => client.close(),
+    };
   }
 
   async register(username: string, password: string): Promise<HttpResponse> {
