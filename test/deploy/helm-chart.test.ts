@@ -20,6 +20,7 @@ import { chartDir, productionValuesFile } from './support/paths';
 const chart = parse(readFileSync(path.join(chartDir, 'Chart.yaml'), 'utf8')) as { appVersion: string };
 const schemas = new KubernetesSchemas();
 const grpcPort = 50051;
+const healthPort = 50052;
 
 /** Names that denote secrets: such settings never sit in a ConfigMap or a plain env value. */
 const secretName = /SECRET|PASSWORD|PASSWD|TOKEN$|PRIVATE|_KEY$|DATABASE_URL/i;
@@ -81,21 +82,30 @@ describe('Helm chart helm/aletheia', function () {
         expect(auth.image).to.match(/aletheia[-/]auth/);
         expect(spec.containers.map((c) => c.name)).to.deep.equal(['gateway']);
         expect(gatewayOf(spec).image).to.match(/aletheia[-/]gateway/);
-        // Listening pod-wide for kubelet probes; the gateway dials loopback.
-        expect(envValue(auth, 'AUTH_GRPC_HOST')).to.equal('0.0.0.0');
+        // AuthService on the pod's loopback (the default host); only the health port is pod-wide.
+        expect(envValue(auth, 'AUTH_GRPC_HOST')).to.equal(undefined);
+        expect(envValue(auth, 'AUTH_GRPC_ADDRESS')).to.equal(undefined);
+        expect(envValue(auth, 'AUTH_HEALTH_GRPC_ADDRESS')).to.equal(`0.0.0.0:${healthPort}`);
+        expect(auth.ports).to.deep.equal([{ name: 'grpc-health', containerPort: healthPort, protocol: 'TCP' }]);
         expect(envValue(gatewayOf(spec), 'AUTH_GRPC_ADDRESS')).to.equal(`127.0.0.1:${grpcPort}`);
+        // Both containers share the gateway secret, from the Secret.
+        for (const container of [auth, gatewayOf(spec)]) {
+          expect(
+            container.env?.find((entry) => entry.name === 'AUTH_GATEWAY_SECRET')?.valueFrom?.secretKeyRef?.key,
+          ).to.equal('AUTH_GATEWAY_SECRET');
+        }
         const config = single(objects, 'ConfigMap').data as Record<string, string>;
         expect(config.AUTH_GRPC_PORT).to.equal(String(grpcPort));
         expect(config.MIGRATE_ON_START).to.equal('false');
         expect(config.NODE_ENV).to.equal('production');
       });
 
-      it('probes the gateway over HTTP and the sidecar with native gRPC probes on a numeric port', () => {
+      it('probes the gateway over HTTP and the sidecar with native gRPC probes on its numeric health-only port', () => {
         const spec = deploymentPod(objects);
         const auth = authOf(spec);
-        expect(auth.startupProbe?.grpc?.port).to.equal(grpcPort);
-        expect(auth.readinessProbe?.grpc?.port).to.equal(grpcPort);
-        expect(auth.livenessProbe?.tcpSocket?.port ?? auth.livenessProbe?.grpc?.port).to.equal(grpcPort);
+        expect(auth.startupProbe?.grpc?.port).to.equal(healthPort);
+        expect(auth.readinessProbe?.grpc?.port).to.equal(healthPort);
+        expect(auth.livenessProbe?.tcpSocket?.port ?? auth.livenessProbe?.grpc?.port).to.equal(healthPort);
         const gateway = gatewayOf(spec);
         expect(gateway.startupProbe?.httpGet).to.deep.equal({ path: '/healthz', port: 'http' });
         expect(gateway.livenessProbe?.httpGet).to.deep.equal({ path: '/healthz', port: 'http' });
@@ -144,7 +154,7 @@ describe('Helm chart helm/aletheia', function () {
           expect(matchesSelector(podLabels, spec.selector)).to.equal(true);
           for (const port of spec.ports) {
             for (const field of [port.port, port.targetPort, port.name])
-              expect(field).to.not.be.oneOf([grpcPort, 'grpc']);
+              expect(field).to.not.be.oneOf([grpcPort, healthPort, 'grpc', 'grpc-health']);
           }
           // The public Service carries HTTP; the ServiceMonitor's own Service the metrics port.
           const expected = service.metadata.name.endsWith('-metrics') ? ['metrics'] : ['http'];
@@ -415,11 +425,23 @@ describe('Helm chart helm/aletheia', function () {
       );
     }
 
-    it('generates distinct 64-character JWT secrets when none are given', async () => {
+    it('generates distinct 64-character JWT and gateway secrets when none are given', async () => {
       const data = secretData(await renderChart(), 'aletheia');
       expect(data.JWT_SECRET).to.match(/^[A-Za-z0-9]{64}$/);
       expect(data.JWT_REFRESH_SECRET).to.match(/^[A-Za-z0-9]{64}$/);
-      expect(data.JWT_SECRET).to.not.equal(data.JWT_REFRESH_SECRET);
+      expect(data.AUTH_GATEWAY_SECRET).to.match(/^[A-Za-z0-9]{64}$/);
+      expect(new Set([data.JWT_SECRET, data.JWT_REFRESH_SECRET, data.AUTH_GATEWAY_SECRET]).size).to.equal(3);
+    });
+
+    it('passes TRUST_PROXY and the login-abuse settings through the ConfigMap', async () => {
+      const objects = await renderChart({ set: ['config.trustProxy=1', 'config.clientMaxHashesPerMinute=40'] });
+      expect(single(objects, 'ConfigMap').data).to.include({
+        TRUST_PROXY: '1',
+        AUTH_CLIENT_MAX_HASHES_PER_MINUTE: '40',
+        AUTH_CLIENT_MAX_IN_FLIGHT: '2',
+        LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR: '100',
+        LOGIN_KNOWN_CLIENT_DAYS: '30',
+      });
     });
 
     it('puts credentials given in values into Secrets only, with a hook copy for the migration Job', async () => {
@@ -462,11 +484,13 @@ describe('Helm chart helm/aletheia', function () {
       const auth = authOf(deploymentPod(objects));
       const refs = Object.fromEntries((auth.env ?? []).map((e) => [e.name, e.valueFrom?.secretKeyRef]));
       expect(refs.JWT_SECRET).to.deep.equal({ name: 'prod-secrets', key: 'JWT_SECRET' });
+      expect(refs.AUTH_GATEWAY_SECRET).to.deep.equal({ name: 'prod-secrets', key: 'AUTH_GATEWAY_SECRET' });
       expect(refs.AUTH_DATABASE_URL).to.deep.equal({ name: 'prod-secrets', key: 'AUTH_DATABASE_URL', optional: true });
     });
 
     for (const [what, set, message] of [
       ['a short JWT secret', ['secrets.jwtSecret=short'], /at least 32 characters/],
+      ['a short gateway secret', ['secrets.gatewaySecret=short'], /secrets\.gatewaySecret: at least 32 characters/],
       [
         'equal JWT secrets',
         [`secrets.jwtSecret=${'x'.repeat(32)}`, `secrets.jwtRefreshSecret=${'x'.repeat(32)}`],

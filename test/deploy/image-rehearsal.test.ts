@@ -197,6 +197,7 @@ describe('Image rehearsal: each Dockerfile replayed under the Node release it pi
     const secrets = {
       JWT_SECRET: randomBytes(32).toString('hex'),
       JWT_REFRESH_SECRET: randomBytes(32).toString('hex'),
+      AUTH_GATEWAY_SECRET: randomBytes(32).toString('hex'),
     };
     const programs: RunningProgram[] = [];
     let gatewayUrl: string;

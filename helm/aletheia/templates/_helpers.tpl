@@ -80,7 +80,7 @@ Refuses values that would deploy something broken or ambiguous; renders nothing.
 {{- define "aletheia.validate" -}}
 {{- $s := .Values.secrets }}
 {{- if $s.existingSecret }}
-{{- range $key := list "jwtSecret" "jwtRefreshSecret" "adminUsername" "adminPassword" }}
+{{- range $key := list "jwtSecret" "jwtRefreshSecret" "gatewaySecret" "adminUsername" "adminPassword" }}
 {{- if index $s $key }}
 {{- fail (printf "secrets.%s: leave it empty when secrets.existingSecret is set (put the value in that Secret)" $key) }}
 {{- end }}
@@ -91,7 +91,7 @@ Refuses values that would deploy something broken or ambiguous; renders nothing.
 {{- end }}
 {{- end }}
 {{- end }}
-{{- range $key := list "jwtSecret" "jwtRefreshSecret" }}
+{{- range $key := list "jwtSecret" "jwtRefreshSecret" "gatewaySecret" }}
 {{- $value := index $s $key }}
 {{- if and $value (lt (len $value) 32) }}
 {{- fail (printf "secrets.%s: at least 32 characters (or leave it empty to have one generated)" $key) }}
@@ -122,8 +122,13 @@ MIGRATE_ON_START: {{ not .Values.migrations.enabled | quote }}
 BUSINESS_TIME_ZONE: {{ .Values.config.businessTimeZone | quote }}
 JWT_EXPIRES_IN: {{ .Values.config.jwtExpiresIn | quote }}
 JWT_REFRESH_EXPIRES_IN: {{ .Values.config.jwtRefreshExpiresIn | quote }}
+TRUST_PROXY: {{ .Values.config.trustProxy | quote }}
 LOGIN_MAX_FAILURES: {{ .Values.config.loginMaxFailures | quote }}
 LOGIN_LOCK_SECONDS: {{ .Values.config.loginLockSeconds | quote }}
+LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR: {{ .Values.config.loginAccountMaxFailuresPerHour | quote }}
+LOGIN_KNOWN_CLIENT_DAYS: {{ .Values.config.loginKnownClientDays | quote }}
+AUTH_CLIENT_MAX_IN_FLIGHT: {{ .Values.config.clientMaxInFlight | quote }}
+AUTH_CLIENT_MAX_HASHES_PER_MINUTE: {{ .Values.config.clientMaxHashesPerMinute | quote }}
 BCRYPT_COST: {{ .Values.config.bcryptCost | quote }}
 CORS_ORIGINS: {{ join "," .Values.config.corsOrigins | quote }}
 DOCS_ENABLED: {{ .Values.config.docsEnabled | quote }}
