@@ -116,7 +116,7 @@ describeEachDatabase('login abuse: unknown and existing usernames answer alike i
       BCRYPT_COST: '6',
       LOGIN_MAX_FAILURES: '3',
       LOGIN_LOCK_SECONDS: '600',
-      LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR: '4',
+      LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR: '8',
       AUTH_CLIENT_MAX_HASHES_PER_MINUTE: '6',
     });
   });
@@ -270,7 +270,7 @@ describeEachDatabase('login abuse: the account-wide ceiling slows, known clients
   let second: TestAuthServer;
   before(async () => {
     const config = await database.create();
-    const env = { LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR: '3', LOGIN_MAX_FAILURES: '100' };
+    const env = { LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR: '6', LOGIN_MAX_FAILURES: '100' };
     first = await startTestAuthServer(config, env);
     second = await startTestAuthServer(config, env);
   });
@@ -290,7 +290,7 @@ describeEachDatabase('login abuse: the account-wide ceiling slows, known clients
     for (const server of [first, second]) {
       const slowed = await login(server, name, wrong, '203.0.113.9');
       expect(reasonOf(slowed)).to.equal('account-slowed');
-      // The next slot is 20 minutes away (an hour / 3): too far to wait within the deadline.
+      // The next slot is 20 minutes away (2 hours / 6): too far to wait within the deadline.
       expect(retryAfterOf(slowed)).to.be.within(60, 1200);
     }
     // The owner's client is known for the account: it is not paced.

@@ -62,7 +62,7 @@ describeEachDatabase('gateway: logins under attack behind a trusted proxy (TRUST
       TRUST_PROXY: 'loopback',
       LOGIN_MAX_FAILURES: '3',
       LOGIN_LOCK_SECONDS: '600',
-      LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR: '4',
+      LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR: '8',
       AUTH_CLIENT_MAX_HASHES_PER_MINUTE: '6',
     });
   });

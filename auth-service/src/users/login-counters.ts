@@ -105,15 +105,19 @@ export class LoginCounters {
 
   /**
    * Takes the account's next attempt slot for a client that is not known for it. Each
-   * attempt reserves `hour / maxFailuresPerHour` of the account's hourly budget (given
-   * back when it succeeds); while the budget has room the attempt runs at once. Past it,
+   * attempt reserves `2 × hour / maxFailuresPerHour` of the account's hourly budget (given
+   * back when it succeeds); while the budget has room the attempt runs at once. The
+   * budget is a rate with a burst (GCRA): every granted attempt leaves at most an hour
+   * reserved ahead of it and reserves at least that interval, so any hour, sliding or
+   * not, holds at most (hour + hour) / interval = maxFailuresPerHour failed attempts —
+   * half of them at once from idle, the rest spread over the hour. Past the budget,
    * the account is slowed: each further attempt reserves a longer interval than the one
    * before (the interval grows with every paced attempt until the account has been
    * quiet for its whole budget), and runs at its slot — when the budget has room again.
    * An attempt whose slot is more than `maxWaitMs` away takes nothing and is refused.
    */
   async takeSlot(name: string, policy: PacingPolicy, maxWaitMs: number): Promise<SlotOutcome> {
-    const intervalMs = hourMs / policy.maxFailuresPerHour;
+    const intervalMs = (2 * hourMs) / policy.maxFailuresPerHour;
     let outcome: SlotOutcome | undefined;
     await this.compareAndSet(name, (budgetUntilMs, pacedAttempts, nowMs) => {
       const idle = budgetUntilMs <= nowMs;
