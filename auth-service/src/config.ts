@@ -3,7 +3,10 @@ import {
   ConfigError,
   databaseFromEnv,
   durationSeconds,
+  flag,
+  grpcAddress,
   logLevel,
+  milliseconds,
   nodeEnv,
   parseEnv,
   port,
@@ -52,13 +55,6 @@ const developmentSecrets = {
 
 const minimumSecretBytes = 32;
 
-const listenAddress = z
-  .string()
-  .refine(
-    (value) => /^unix:.+$/.test(value) || /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(value),
-    'expected host:port or unix:/path',
-  );
-
 /** `::1` must be written `[::1]` in a host:port address. */
 function bracketIpv6(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
@@ -67,10 +63,10 @@ function bracketIpv6(host: string): string {
 const envShape = {
   NODE_ENV: nodeEnv,
   LOG_LEVEL: logLevel,
-  AUTH_GRPC_ADDRESS: listenAddress.optional(),
+  AUTH_GRPC_ADDRESS: grpcAddress.optional(),
   AUTH_GRPC_HOST: z.string().default('127.0.0.1'),
   AUTH_GRPC_PORT: port(50051),
-  MIGRATE_ON_START: z.stringbool().default(true),
+  MIGRATE_ON_START: flag(true),
   JWT_SECRET: z.string().optional(),
   JWT_REFRESH_SECRET: z.string().optional(),
   JWT_EXPIRES_IN: durationSeconds('15m'),
@@ -82,9 +78,9 @@ const envShape = {
   LOGIN_LOCK_SECONDS: durationSeconds('900'),
   ADMIN_USERNAME: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
-  SESSION_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60000).default(1000),
-  AUTH_HEALTH_CHECK_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(5000),
-  AUTH_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600000).default(10000),
+  SESSION_CACHE_TTL_MS: milliseconds(1000, { min: 0, max: 60_000 }),
+  AUTH_HEALTH_CHECK_INTERVAL_MS: milliseconds(5000, { min: 50, max: 600_000 }),
+  AUTH_SHUTDOWN_TIMEOUT_MS: milliseconds(10_000, { min: 0, max: 600_000 }),
 };
 
 /**

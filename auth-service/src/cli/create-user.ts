@@ -35,7 +35,7 @@ function parseCommandLine(args: string[]): { username: string; role: Role | null
       allowPositionals: false,
     }));
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   if (values.help) throw new UsageError('');
   if (!values.username) throw new UsageError('--username is required');

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { errorCode } from '../../../common/src/database-errors';
 import type { SessionRepository } from './session-repository';
 
 const purgeIntervalMs = 60 * 60 * 1000;
@@ -38,7 +39,7 @@ export class SessionPurger {
         }
         if (total > 0) this.logger.info({ deleted: total }, 'expired sessions purged');
       } catch (error) {
-        this.logger.warn({ errorCode: (error as { code?: unknown }).code }, 'purging expired sessions failed');
+        this.logger.warn({ errorCode: errorCode(error) }, 'purging expired sessions failed');
         throw error;
       } finally {
         this.running = undefined;

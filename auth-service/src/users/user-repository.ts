@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Knex } from 'knex';
+import { isUniqueViolation } from '../../../common/src/database-errors';
 import { fromDbTime, toDbTime } from '../../../common/src/db-time';
 import { AlreadyExistsError } from '../errors';
 import { normalizeUsername } from './password-policy';
@@ -35,20 +36,14 @@ function toRecord(row: UserRow): UserRecord {
   };
 }
 
-/** SQLite and MySQL both report a unique-index violation, each in its own words. */
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}
-
 export class UserRepository {
   constructor(private readonly db: Knex) {}
 
   async findByUsername(username: string): Promise<UserRecord | null> {
-    const row = (await this.db('users')
+    const row: UserRow | undefined = await this.db('users')
       .select('id', 'username', 'password_hash', 'role', 'failed_login_count', 'locked_until')
       .where('username_normalized', normalizeUsername(username))
-      .first()) as UserRow | undefined;
+      .first();
     return row ? toRecord(row) : null;
   }
 
@@ -133,8 +128,9 @@ export class UserRepository {
 
   /** When the account's lock ends, if it is locked at `now`. */
   async lockedUntil(id: string, now = new Date()): Promise<Date | null> {
-    const row = (await this.db('users').where('id', id).first('locked_until')) as
-      { locked_until: string | null } | undefined;
+    const row: { locked_until: string | null } | undefined = await this.db('users')
+      .where('id', id)
+      .first('locked_until');
     const until = row?.locked_until ? fromDbTime(row.locked_until) : null;
     return until && until > now ? until : null;
   }

@@ -7,7 +7,7 @@ const defaultLockoutRetrySeconds = 60;
 const unavailableRetrySeconds = 1;
 
 function isServiceError(error: unknown): error is ServiceError {
-  return error instanceof Error && typeof (error as Partial<ServiceError>).code === 'number' && 'metadata' in error;
+  return error instanceof Error && 'code' in error && typeof error.code === 'number' && 'metadata' in error;
 }
 
 function retryAfterFrom(error: ServiceError): number {
