@@ -14,6 +14,30 @@ export default tseslint.config(
     },
   },
   {
+    // A library's internals (its dist/, lib/, src/… folders) are not its API: an upgrade can
+    // change them without notice. Production code imports packages by their public entry points.
+    files: [
+      'common/src/**/*.ts',
+      'gateway/src/**/*.ts',
+      'auth-service/src/**/*.ts',
+      'migrations/**/*.ts',
+      'scripts/**/*.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(@[^/.][^/]*/)?[^/.][^/]*/(dist|lib|build|src|internal|cjs|esm)(/|$)',
+              message: "Import the package's public entry point, not its internals.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: { '@typescript-eslint/no-unused-expressions': 'off', 'no-console': 'off' },
   },

@@ -36,6 +36,10 @@ async function migrate(which: string, env: NodeJS.ProcessEnv): Promise<void> {
 
 // Migration SQL carries no secrets, so the driver's message (with the statement) is shown whole.
 migrate(process.argv[2] ?? 'all', process.env).catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : `migration failed: ${(error as Error).message}`);
+  console.error(
+    error instanceof ConfigError
+      ? error.message
+      : `migration failed: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exitCode = 1;
 });

@@ -3,12 +3,17 @@ import {
   ConfigError,
   databaseFromEnv,
   durationSeconds,
+  flag,
   gatewaySecretFromEnv,
+  grpcAddress,
   logLevel,
+  milliseconds,
   nodeEnv,
+  optionalFlag,
   parseEnv,
   port,
   positiveInt,
+  wholeNumber,
   type DatabaseConfig,
 } from '../../common/src/config';
 import ipaddr from 'ipaddr.js';
@@ -70,13 +75,6 @@ const developmentSecrets = {
 
 const minimumSecretBytes = 32;
 
-const listenAddress = z
-  .string()
-  .refine(
-    (value) => /^unix:.+$/.test(value) || /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(value),
-    'expected host:port or unix:/path',
-  );
-
 /** True for a unix socket or a loopback host: AuthService must never be reachable from outside the pod. */
 function isLocalAddress(address: string): boolean {
   if (address.startsWith('unix:')) return true;
@@ -93,35 +91,35 @@ function bracketIpv6(host: string): string {
 const envShape = {
   NODE_ENV: nodeEnv,
   LOG_LEVEL: logLevel,
-  AUTH_GRPC_ADDRESS: listenAddress.optional(),
+  AUTH_GRPC_ADDRESS: grpcAddress.optional(),
   AUTH_GRPC_HOST: z.string().default('127.0.0.1'),
   AUTH_GRPC_PORT: port(50051),
-  AUTH_HEALTH_GRPC_ADDRESS: listenAddress.optional(),
-  AUTH_GRPC_REFLECTION: z.stringbool().optional(),
+  AUTH_HEALTH_GRPC_ADDRESS: grpcAddress.optional(),
+  AUTH_GRPC_REFLECTION: optionalFlag,
   AUTH_GATEWAY_SECRET: z.string().optional(),
-  MIGRATE_ON_START: z.stringbool().default(true),
+  MIGRATE_ON_START: flag(true),
   JWT_SECRET: z.string().optional(),
   JWT_REFRESH_SECRET: z.string().optional(),
   JWT_EXPIRES_IN: durationSeconds('15m'),
   JWT_REFRESH_EXPIRES_IN: durationSeconds('7d'),
-  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
-  BCRYPT_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
-  BCRYPT_MAX_QUEUE: z.coerce.number().int().min(0).max(100000).default(100),
-  AUTH_CLIENT_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).default(2),
-  AUTH_CLIENT_MAX_HASHES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  BCRYPT_COST: wholeNumber(12, { min: 4, max: 15 }),
+  BCRYPT_MAX_CONCURRENCY: wholeNumber(1, { min: 1, max: 64 }),
+  BCRYPT_MAX_QUEUE: wholeNumber(100, { min: 0, max: 100000 }),
+  AUTH_CLIENT_MAX_IN_FLIGHT: wholeNumber(2, { min: 1, max: 1000 }),
+  AUTH_CLIENT_MAX_HASHES_PER_MINUTE: wholeNumber(20, { min: 1, max: 1_000_000 }),
   AUTH_RATE_LIMIT_REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\/\S+$/, 'expected a redis:// or rediss:// URL')
     .optional(),
   LOGIN_MAX_FAILURES: positiveInt(10),
   LOGIN_LOCK_SECONDS: durationSeconds('900'),
-  LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR: z.coerce.number().int().min(1).max(3600).default(100),
-  LOGIN_KNOWN_CLIENT_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
+  LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR: wholeNumber(100, { min: 1, max: 3600 }),
+  LOGIN_KNOWN_CLIENT_DAYS: wholeNumber(30, { min: 0, max: 3650 }),
   ADMIN_USERNAME: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
-  SESSION_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60000).default(1000),
-  AUTH_HEALTH_CHECK_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(5000),
-  AUTH_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600000).default(10000),
+  SESSION_CACHE_TTL_MS: milliseconds(1000, { min: 0, max: 60_000 }),
+  AUTH_HEALTH_CHECK_INTERVAL_MS: milliseconds(5000, { min: 50, max: 600_000 }),
+  AUTH_SHUTDOWN_TIMEOUT_MS: milliseconds(10_000, { min: 0, max: 600_000 }),
 };
 
 /**

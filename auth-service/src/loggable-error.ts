@@ -5,7 +5,7 @@
  */
 export function loggableError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { type: typeof error };
-  const { code, errno, sqlMessage } = error as { code?: unknown; errno?: unknown; sqlMessage?: unknown };
+  const [code, errno, sqlMessage]: unknown[] = ['code', 'errno', 'sqlMessage'].map((name) => Reflect.get(error, name));
   const frames = error.stack?.split('\n').slice(1).join('\n');
   if (code !== undefined) return { type: error.name, code, errno, sqlMessage, stack: frames };
   return { type: error.name, message: error.message, stack: frames };

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { errorCode } from '../../common/src/database-errors';
 
 const purgeIntervalMs = 60 * 60 * 1000;
 const batchSize = 500;
@@ -40,7 +41,7 @@ export class Purger {
         }
         if (total > 0) this.logger.info({ deleted: total }, `${this.what} purged`);
       } catch (error) {
-        this.logger.warn({ errorCode: (error as { code?: unknown }).code }, `purging ${this.what} failed`);
+        this.logger.warn({ errorCode: errorCode(error) }, `purging ${this.what} failed`);
         throw error;
       } finally {
         this.running = undefined;

@@ -14,7 +14,7 @@ const mysql = mysqlTestDatabase();
   const fixture = useMysqlBehindFaultProxy(mysql!);
 
   it('is UNAVAILABLE (the gateway answers 503), not INTERNAL', async () => {
-    const failure = await fixture.transactionCutMidway();
+    const failure = await fixture.knexTransactionCutMidway();
     expect(failure, 'the transaction failed').to.be.instanceOf(Error);
     expect(errorStatus(failure).code).to.equal(status.UNAVAILABLE);
   });

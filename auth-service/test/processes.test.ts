@@ -172,7 +172,11 @@ describeEachDatabase('auth-service programs', (database) => {
       }
     });
 
-    it('finishes in-flight calls on SIGTERM, then exits 0', async () => {
+    /**
+     * Starts the service, puts three logins in flight, signals it once they are (and
+     * `again` once more while it drains), and resolves to how it exited.
+     */
+    async function loginsAtSigterm(username: string, again: boolean) {
       const port = await freePort();
       const child = startProgram('auth-service/src/main.js', [], {
         ...env,
@@ -185,23 +189,38 @@ describeEachDatabase('auth-service programs', (database) => {
       await outputLine(child, 'auth service listening');
       const client = authClient(`127.0.0.1:${port}`);
       try {
-        await rpc(client, 'Register', { username: 'sigterm_user', password: 'term-pass-1' });
-        const logins = [1, 2, 3].map(() => rpc(client, 'Login', { username: 'sigterm_user', password: 'term-pass-1' }));
+        await rpc(client, 'Register', { username, password: 'term-pass-1' });
+        const logins = [1, 2, 3].map(() => rpc(client, 'Login', { username, password: 'term-pass-1' }));
         // Once the first login is answered the other two are queued in the server: stop now.
         await outputLine(child, '"method":"Login"');
         child.kill('SIGTERM');
+        if (again) {
+          await outputLine(child, 'finishing in-flight calls');
+          child.kill('SIGTERM');
+        }
         const answers = await Promise.all(logins);
         expect(answers.every((answer) => answer.tokenType === 'Bearer')).to.equal(true);
       } finally {
         client.close();
       }
-      const result = await exit;
+      return exit;
+    }
+
+    it('finishes in-flight calls on SIGTERM, then exits 0', async () => {
+      const result = await loginsAtSigterm('sigterm_user', false);
       expect(result.code, result.stdout + result.stderr).to.equal(0);
       expect(result.stdout).to.contain('auth service stopped');
       // The queued logins really were in flight: they finished after the signal was handled.
       const stopping = result.stdout.indexOf('finishing in-flight calls');
       expect(stopping).to.be.greaterThan(-1);
       expect(result.stdout.indexOf('"method":"Login"', stopping)).to.be.greaterThan(stopping);
+    });
+
+    it('keeps finishing in-flight calls when a second SIGTERM arrives while it drains', async () => {
+      const result = await loginsAtSigterm('twice_user', true);
+      expect(result.code, result.stdout + result.stderr).to.equal(0);
+      expect(result.stdout).to.contain('already stopping');
+      expect(result.stdout).to.contain('auth service stopped');
     });
 
     it('refuses to start in production without secrets or database, naming each variable (exit 1)', async () => {

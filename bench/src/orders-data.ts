@@ -2,7 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Knex } from 'knex';
 import { toDbTime } from '../../common/src/db-time';
 import { BusinessCalendar } from '../../gateway/src/orders/business-calendar';
-import type { HistoryRow, InvoiceRow } from '../../gateway/src/orders/repository';
+import type { HistoryRecord as HistoryRow, InvoiceRecord as InvoiceRow } from '../../gateway/src/orders/order-records';
 import type { BenchContext } from './context';
 import { cpuTimeMs } from './proc-stats';
 import type { LargeTable } from './scenarios/large-table';

@@ -54,32 +54,80 @@ export function gatewaySecretFromEnv(
 
 export const nodeEnv = z.enum(['development', 'production', 'test']).default('development');
 
-export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
-
-export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 
-const durationUnits: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
-
-/** A duration as whole seconds: `900`, `900s`, `15m`, `12h` or `7d`. */
-export const durationSeconds = (fallback: string) =>
+/** A whole number written in plain digits (`10`; not `1e1`, `0x10` or ` 10`), within bounds. */
+const digits = (bounds: { min: number; max: number }) =>
   z
     .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      const match = /^(\d+)\s*(s|m|h|d)?$/.exec(text.trim());
-      const seconds = match ? Number(match[1]) * durationUnits[match[2] ?? ''] : 0;
-      if (!match || seconds <= 0) {
-        ctx.addIssue({ code: 'custom', message: 'expected a positive duration such as 900, 15m, 12h or 7d' });
-        return z.NEVER;
-      }
-      return seconds;
-    });
+    .regex(/^\d+$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(bounds.min).max(bounds.max));
+
+export const wholeNumber = (fallback: number, bounds: { min: number; max: number }) => digits(bounds).default(fallback);
+
+export const port = (fallback: number) => wholeNumber(fallback, { min: 0, max: 65535 });
+
+/** A port that may be left unset (the setting is then off). */
+export const optionalPort = digits({ min: 0, max: 65535 }).optional();
+
+export const positiveInt = (fallback: number) => wholeNumber(fallback, { min: 1, max: Number.MAX_SAFE_INTEGER });
+
+/**
+ * A switch: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off` (any case), the same words in
+ * both programs.
+ */
+const switchWords = z.stringbool({ error: 'expected true or false' });
+export const flag = (fallback: boolean) => switchWords.default(fallback);
+/** A switch whose absence means something of its own (e.g. "as the environment suggests"). */
+export const optionalFlag = switchWords.optional();
+
+const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A duration in the unit its variable's name says (`_MS`: milliseconds; `_SECONDS` and the
+ * token lifetimes: seconds), or with a unit of its own: `500ms`, `30s`, `15m`, `12h`,
+ * `7d`. Both programs read every duration this way.
+ */
+function duration(unit: 'ms' | 's', bounds: { min: number; max: number }) {
+  return z.string().transform((text, ctx) => {
+    const match = /^(\d+)\s*(ms|s|m|h|d)?$/.exec(text.trim());
+    const value = match ? (Number(match[1]) * unitMs[match[2] ?? unit]) / unitMs[unit] : NaN;
+    if (!Number.isInteger(value) || value < bounds.min || value > bounds.max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a duration from ${bounds.min} to ${bounds.max} ${unit === 'ms' ? 'milliseconds' : 'seconds'}, such as 900, 15m, 12h or 7d`,
+      });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
+export const milliseconds = (fallback: number, bounds: { min: number; max: number }) =>
+  duration('ms', bounds).prefault(String(fallback));
+
+/** A duration in milliseconds whose absence means something of its own (e.g. "as another setting says"). */
+export const optionalMilliseconds = (bounds: { min: number; max: number }) => duration('ms', bounds).optional();
+
+/** A positive duration as whole seconds: `900`, `900s`, `15m`, `12h` or `7d`. */
+export const durationSeconds = (fallback: string) =>
+  duration('s', { min: 1, max: 10 * 365 * 86_400 }).prefault(fallback);
+
+/** A gRPC address: `host:port`, `[ipv6]:port` or `unix:/path`. */
+export const grpcAddress = z
+  .string()
+  .regex(/^(unix:.+|[^\s:[\]]+:\d{1,5}|\[[0-9A-Fa-f:.]+\]:\d{1,5})$/, 'expected host:port or unix:/path');
+
+/** Connections a program may open, and how long a request waits for one (default 5 s). */
+interface PoolSettings {
+  poolMax: number;
+  acquireTimeoutMs?: number;
+}
 
 export type DatabaseConfig =
-  | { client: 'sqlite'; filename: string; poolMax: number }
-  | { client: 'mysql'; host: string; port: number; user: string; password: string; database: string; poolMax: number };
+  | ({ client: 'sqlite'; filename: string } & PoolSettings)
+  | ({ client: 'mysql'; host: string; port: number; user: string; password: string; database: string } & PoolSettings);
 
 /** Where a SQLite file lives when nothing else is configured. */
 export function defaultSqliteFile(name: string): string {
@@ -111,6 +159,23 @@ export function parseDatabaseUrl(url: string, poolMax: number): DatabaseConfig {
   };
 }
 
+/** One variable through its schema (empty counts as unset); a problem is collected, not thrown. */
+function readVariable<Schema extends z.ZodType>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  schema: Schema,
+  problems: string[],
+): z.output<Schema> | undefined {
+  const value = env[name];
+  const result = schema.safeParse(value === '' ? undefined : value);
+  if (result.success) return result.data;
+  problems.push(...result.error.issues.map((issue) => `${name}: ${issue.message}`));
+  return undefined;
+}
+
+/** A request waits this long for a database connection before it is answered as unavailable. */
+export const defaultAcquireTimeoutMs = 5000;
+
 /**
  * The database settings of one program: a URL variable, or the original system's
  * `<PREFIX>_DB_*` variables (MySQL), or else an embedded SQLite file. Production must
@@ -121,41 +186,41 @@ export function databaseFromEnv(
   names: { url: string; prefix: string; sqliteName: string },
   production: boolean,
 ): DatabaseConfig {
-  const vars = parseEnv(
-    {
-      [names.url]: z.string().optional(),
-      [`${names.prefix}_HOST`]: z.string().optional(),
-      [`${names.prefix}_PORT`]: port(3306),
-      [`${names.prefix}_USER`]: z.string().default('root'),
-      [`${names.prefix}_PASSWORD`]: z.string().default(''),
-      [`${names.prefix}_NAME`]: z.string().default('aletheia'),
-      [`${names.prefix}_POOL_MAX`]: positiveInt(10),
-    },
-    env,
-  ) as Record<string, string | number | undefined>;
-  const poolMax = vars[`${names.prefix}_POOL_MAX`] as number;
-  const url = vars[names.url] as string | undefined;
-  if (url !== undefined) {
+  const problems: string[] = [];
+  const read = <Schema extends z.ZodType>(name: string, schema: Schema) => readVariable(env, name, schema, problems);
+  const url = read(names.url, z.string().optional());
+  const host = read(`${names.prefix}_HOST`, z.string().optional());
+  const mysqlPort = read(`${names.prefix}_PORT`, port(3306));
+  const user = read(`${names.prefix}_USER`, z.string().default('root'));
+  const password = read(`${names.prefix}_PASSWORD`, z.string().default(''));
+  const database = read(`${names.prefix}_NAME`, z.string().default('aletheia'));
+  const poolMax = read(`${names.prefix}_POOL_MAX`, positiveInt(10));
+  const acquireTimeoutMs = read(
+    `${names.prefix}_ACQUIRE_TIMEOUT_MS`,
+    milliseconds(defaultAcquireTimeoutMs, { min: 1, max: 600_000 }),
+  );
+  if (url !== undefined && problems.length === 0) {
     try {
-      return parseDatabaseUrl(url, poolMax);
+      return { ...parseDatabaseUrl(url, poolMax ?? 10), acquireTimeoutMs };
     } catch (error) {
-      throw new ConfigError([`${names.url}: ${(error as Error).message}`]);
+      problems.push(`${names.url}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  const host = vars[`${names.prefix}_HOST`] as string | undefined;
+  if (problems.length > 0) throw new ConfigError(problems);
+  const pool = { poolMax: poolMax ?? 10, acquireTimeoutMs };
   if (host !== undefined) {
     return {
       client: 'mysql',
       host,
-      port: vars[`${names.prefix}_PORT`] as number,
-      user: vars[`${names.prefix}_USER`] as string,
-      password: vars[`${names.prefix}_PASSWORD`] as string,
-      database: vars[`${names.prefix}_NAME`] as string,
-      poolMax,
+      port: mysqlPort ?? 3306,
+      user: user ?? 'root',
+      password: password ?? '',
+      database: database ?? 'aletheia',
+      ...pool,
     };
   }
   if (production) {
     throw new ConfigError([`${names.url}: required in production (or ${names.prefix}_HOST and friends)`]);
   }
-  return { client: 'sqlite', filename: defaultSqliteFile(names.sqliteName), poolMax };
+  return { client: 'sqlite', filename: defaultSqliteFile(names.sqliteName), ...pool };
 }

@@ -28,10 +28,25 @@ const unavailableCodes = new Set([
   'SQLITE_READONLY',
   'SQLITE_NOTADB',
   'SQLITE_CORRUPT',
+  // Our data access: no connection in time, or the program is stopping
+  'ERR_CONNECTION_TIMEOUT',
+  'ERR_DATABASE_CLOSED',
 ]);
 
 /** Knex's own messages when its pool cannot hand out a connection (timed out, or destroyed). */
 const poolFailure = /^(Knex: Timeout acquiring a connection|Unable to acquire a connection)/;
+
+/** A driver error's own field (`code`, `errno`, `sqlState`, `fatal`), if it has one. */
+function field(error: Error, name: 'code' | 'errno' | 'sqlState' | 'fatal'): unknown {
+  return Reflect.get(error, name);
+}
+
+/** The driver code of an error (`ER_DUP_ENTRY`, `SQLITE_BUSY`, …), if any. */
+export function errorCode(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = field(error, 'code');
+  return typeof code === 'string' ? code : undefined;
+}
 
 /**
  * True when an error says the database is unavailable (answered as 503 and retried
@@ -40,17 +55,49 @@ const poolFailure = /^(Knex: Timeout acquiring a connection|Unable to acquire a 
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
+    const code = errorCode(current);
     if (
-      typeof code === 'string' &&
+      code !== undefined &&
       (unavailableCodes.has(code) || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_BUSY'))
     )
       return true;
     // mysql2 marks `fatal` the errors after which its connection is gone, some without a code:
-    // e.g. knex's ROLLBACK on a connection reset mid-transaction, whose error replaces the original.
-    if ((current as { fatal?: unknown }).fatal === true) return true;
+    // e.g. a ROLLBACK on a connection reset mid-transaction, whose error replaces the original.
+    if (field(current, 'fatal') === true) return true;
     if (current.name === 'KnexTimeoutError' || poolFailure.test(current.message)) return true;
     current = current.cause;
   }
   return false;
+}
+
+/**
+ * True when a statement broke a unique index, on MySQL (ER_DUP_ENTRY) or SQLite; with
+ * `column`, only when the message names that column or its index.
+ */
+export function isUniqueViolation(error: unknown, column?: string): boolean {
+  const code = errorCode(error);
+  const unique =
+    code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  return unique && error instanceof Error && (column === undefined || error.message.includes(column));
+}
+
+/** True when a statement inserted a row whose primary key is taken, on MySQL or SQLite. */
+export function isPrimaryKeyViolation(error: unknown): boolean {
+  const code = errorCode(error);
+  return (
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    (code === 'ER_DUP_ENTRY' && error instanceof Error && /for key '(\w+\.)?PRIMARY'/.test(error.message))
+  );
+}
+
+/**
+ * True when the database aborted a transaction as a conflict with another one, at any
+ * statement or at COMMIT: InnoDB's deadlock victim, or a Galera certification failure
+ * (errno 1213, SQLSTATE 40001). The whole transaction may be run again.
+ */
+export function isTransactionConflict(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    field(error, 'errno') === 1213 || field(error, 'sqlState') === '40001' || errorCode(error) === 'ER_LOCK_DEADLOCK'
+  );
 }

@@ -1,32 +1,25 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
-import type { DatabaseConfig } from './config';
+import { defaultAcquireTimeoutMs, type DatabaseConfig } from './config';
+import { mysqlConnectionOptions, utcSession } from './sql/mysql';
 
 export type { Knex };
 
 /**
- * One Knex instance per program. MySQL connections run in UTC and return DECIMAL and
- * DATETIME values as strings, so money and time never pass through floats or the
- * local time zone; SQLite stores the same strings.
+ * A Knex instance: what runs the migrations (the schema's one source, for both
+ * programs) and, until they move onto the data-access module (`sql/`), the auth-service's
+ * repositories. Its MySQL connections are opened as the data-access module opens its own;
+ * SQLite stores the same strings.
  */
-export function createDatabase(
-  config: DatabaseConfig,
-  options: {
-    /**
-     * Let one query carry several statements (MySQL), for executeBatch. Every statement
-     * binds its values, so this adds no injection path; only the program that batches
-     * (the gateway) turns it on.
-     */
-    multipleStatements?: boolean;
-  } = {},
-): Knex {
+export function createDatabase(config: DatabaseConfig): Knex {
   if (config.client === 'sqlite') {
     mkdirSync(path.dirname(config.filename), { recursive: true });
     return knex({
       client: 'better-sqlite3',
       connection: { filename: config.filename },
       useNullAsDefault: true,
+      acquireConnectionTimeout: config.acquireTimeoutMs ?? defaultAcquireTimeoutMs,
       pool: {
         min: 1,
         max: 1,
@@ -42,20 +35,7 @@ export function createDatabase(
   }
   return knex({
     client: 'mysql2',
-    connection: {
-      host: config.host,
-      port: config.port,
-      user: config.user,
-      password: config.password,
-      database: config.database,
-      timezone: 'Z',
-      dateStrings: true,
-      supportBigNumbers: true,
-      bigNumberStrings: true,
-      charset: 'utf8mb4',
-      connectTimeout: 5000,
-      multipleStatements: options.multipleStatements ?? false,
-    },
+    connection: mysqlConnectionOptions(config),
     pool: {
       min: 0,
       max: config.poolMax,
@@ -63,11 +43,17 @@ export function createDatabase(
         connection: { query(sql: string, done: (error: Error | null) => void): void },
         done: (error: Error | null, connection: unknown) => void,
       ) {
-        connection.query("SET time_zone = '+00:00'", (error) => done(error, connection));
+        connection.query(utcSession, (error) => done(error, connection));
       },
     },
-    acquireConnectionTimeout: 5000,
+    acquireConnectionTimeout: config.acquireTimeoutMs ?? defaultAcquireTimeoutMs,
   });
+}
+
+/** True when a Knex instance talks to MySQL/MariaDB (the migrations' one dialect check). */
+export function isMySqlKnex(knex: Knex): boolean {
+  const client: unknown = knex.client.config.client;
+  return client === 'mysql2';
 }
 
 /** True when the database answers a trivial query. */

@@ -1,6 +1,8 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
+import type { DatabaseConfig } from './config';
+import { createDatabase } from './database';
 
 interface MigrationModule {
   up(knex: Knex): Promise<void>;
@@ -29,7 +31,8 @@ class ExtensionlessMigrationSource implements Knex.MigrationSource<string> {
   async getMigration(name: string): Promise<MigrationModule> {
     // Compiled CommonJS modules found at run time: a plain require keeps them synchronous and cached.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(path.join(this.directory, name)) as MigrationModule;
+    const migration: MigrationModule = require(path.join(this.directory, name));
+    return migration;
   }
 }
 
@@ -43,19 +46,22 @@ export interface MigrationSet {
 }
 
 export async function migrateToLatest(db: Knex, set: MigrationSet): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest({
+  const [, applied]: [number, string[]] = await db.migrate.latest({
     migrationSource: new ExtensionlessMigrationSource(set.directory),
     tableName: set.tableName,
-  })) as [number, string[]];
+  });
   if (set.seedDirectory) {
     await db.seed.run({ directory: set.seedDirectory, loadExtensions: ['.js'] });
   }
   return applied;
 }
 
-export async function rollbackAll(db: Knex, set: MigrationSet): Promise<void> {
-  await db.migrate.rollback(
-    { migrationSource: new ExtensionlessMigrationSource(set.directory), tableName: set.tableName },
-    true,
-  );
+/** Migrates the database `config` names with a Knex of its own (the schema's one source), then closes it. */
+export async function migrate(config: DatabaseConfig, set: MigrationSet): Promise<string[]> {
+  const db = createDatabase(config);
+  try {
+    return await migrateToLatest(db, set);
+  } finally {
+    await db.destroy();
+  }
 }

@@ -37,6 +37,8 @@ export function loadAuthPackageDefinition(): protoLoader.PackageDefinition {
 
 /** The typed AuthService constructor: `.service` for servers, `new` for clients. */
 export function loadAuthService(packageDefinition = loadAuthPackageDefinition()) {
+  // loadPackageDefinition returns an untyped object; proto-loader-gen-types' ProtoGrpcType
+  // describes it from the same .proto (generated/proto), the way that tool documents.
   const root = grpc.loadPackageDefinition(packageDefinition) as unknown as ProtoGrpcType;
   return root.aletheia.auth.v1.AuthService;
 }

@@ -1,24 +1,20 @@
 import express from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
-import { bearerAuthentication } from './auth/bearer';
 import type { TokenValidator } from './auth/token-validator';
 import type { TrustProxy } from './config';
-import { docsPath, type SwaggerUi } from './health/docs';
-import type { GatewayMetrics } from './health/metrics';
 import type { Contract } from './http/contract';
 import { corsPolicy } from './http/cors';
 import { problemDetailsHandler } from './http/error-handler';
-import { jsonBody } from './http/json-body';
 import { observeRequests } from './http/observability';
-import type { OperationIndex } from './http/operation-index';
 import type { OperationHandlers } from './http/operations';
-import { readingRules } from './http/request-reading';
-import { contractValidator } from './http/validator';
+import { ProblemError } from './http/problem';
+import { contractRouter } from './http/router';
+import { docsPath, type SwaggerUi } from './ops/docs';
+import type { GatewayMetrics } from './ops/metrics';
 
 export interface AppDeps {
   contract: Contract;
-  operations: OperationIndex;
   handlers: OperationHandlers;
   tokens: TokenValidator;
   metrics: GatewayMetrics;
@@ -34,11 +30,10 @@ export interface AppDeps {
 }
 
 /**
- * The request pipeline, in the order the contract promises: request id and logging,
- * CORS (preflights end here), security headers, then 401 (bearer check), then
- * 413/415/400 (reading the body and query by the contract's reading rules, then request
- * validation against openapi.yaml), then the operation's handler; every failure ends in
- * the one problem-details handler.
+ * The request pipeline: request id and logging, CORS (preflights end here), security
+ * headers, then the contract's routes (each: 401 bearer check, 413/415/400 reading the
+ * body and query by the contract's reading rules and validation, the handler), 404 for
+ * any other path; every failure ends in the one problem-details handler.
  */
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
@@ -48,7 +43,6 @@ export function createApp(deps: AppDeps): express.Express {
   // req.ip: the client the auth-service admits and counts logins by.
   app.set('trust proxy', deps.trustProxy);
 
-  const rules = readingRules(deps.contract.document);
   app.use(observeRequests(deps));
   if (deps.corsOrigins.length > 0) app.use(corsPolicy(deps.corsOrigins));
   app.use(
@@ -61,9 +55,8 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   if (deps.docs) app.use(docsPath, deps.docs.assets);
-  app.use(bearerAuthentication(deps.tokens));
-  app.use(jsonBody(rules));
-  app.use(contractValidator(deps.contract, deps.handlers, { validateResponses: deps.validateResponses, rules }));
+  app.use(contractRouter(deps.contract, deps.handlers, deps));
+  app.use((_req, _res, next) => next(new ProblemError('not-found', 'No such resource.')));
   app.use(problemDetailsHandler(deps.logger));
   return app;
 }

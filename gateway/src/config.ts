@@ -1,16 +1,6 @@
 import express from 'express';
 import { z } from 'zod';
-import {
-  ConfigError,
-  databaseFromEnv,
-  gatewaySecretFromEnv,
-  logLevel,
-  nodeEnv,
-  parseEnv,
-  port,
-  positiveInt,
-  type DatabaseConfig,
-} from '../../common/src/config';
+import * as settings from '../../common/src/config';
 
 export interface GatewayConfig {
   nodeEnv: 'development' | 'production' | 'test';
@@ -45,7 +35,7 @@ export interface GatewayConfig {
   businessTimeZone: string;
   logLevel: string;
   migrateOnStart: boolean;
-  database: DatabaseConfig;
+  database: settings.DatabaseConfig;
   /** Things an operator should hear about at start-up (development secrets in use, ...). */
   warnings: string[];
 }
@@ -67,16 +57,10 @@ function parseTrustProxy(text: string | undefined): TrustProxy {
   try {
     express().set('trust proxy', list);
   } catch (error) {
-    throw new ConfigError([`TRUST_PROXY: ${(error as Error).message}`]);
+    throw new settings.ConfigError([`TRUST_PROXY: ${error instanceof Error ? error.message : String(error)}`]);
   }
   return list;
 }
-
-const booleanFlag = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
-    .default(fallback ? 'true' : 'false')
-    .transform((value) => value === 'true' || value === '1');
 
 const ianaTimeZone = z
   .string()
@@ -127,45 +111,39 @@ const originList = z
 const maxTokenCacheTtlMs = 60_000;
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const vars = parseEnv(
+  const vars = settings.parseEnv(
     {
-      NODE_ENV: nodeEnv,
-      API_PORT: port(3000),
-      AUTH_GRPC_PORT: port(50051),
-      AUTH_GRPC_ADDRESS: z.string().optional(),
-      AUTH_GRPC_TIMEOUT_MS: positiveInt(2000),
-      AUTH_GRPC_PASSWORD_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
+      NODE_ENV: settings.nodeEnv,
+      API_PORT: settings.port(3000),
+      AUTH_GRPC_PORT: settings.port(50051),
+      AUTH_GRPC_ADDRESS: settings.grpcAddress.optional(),
+      AUTH_GRPC_TIMEOUT_MS: settings.milliseconds(2000, { min: 1, max: 600_000 }),
+      AUTH_GRPC_PASSWORD_TIMEOUT_MS: settings.optionalMilliseconds({ min: 1, max: 600_000 }),
       // The earlier name of AUTH_GRPC_PASSWORD_TIMEOUT_MS, still read.
-      AUTH_GRPC_LOGIN_TIMEOUT_MS: positiveInt(10_000),
+      AUTH_GRPC_LOGIN_TIMEOUT_MS: settings.milliseconds(10_000, { min: 1, max: 600_000 }),
       AUTH_GATEWAY_SECRET: z.string().optional(),
       TRUST_PROXY: z.string().optional(),
-      TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).max(maxTokenCacheTtlMs).default(1000),
+      TOKEN_CACHE_TTL_MS: settings.milliseconds(1000, { min: 0, max: maxTokenCacheTtlMs }),
       BUSINESS_TIME_ZONE: ianaTimeZone,
-      LOG_LEVEL: logLevel,
-      MIGRATE_ON_START: booleanFlag(true),
+      LOG_LEVEL: settings.logLevel,
+      MIGRATE_ON_START: settings.flag(true),
       CORS_ORIGINS: originList,
-      HTTP_HEADERS_TIMEOUT_MS: positiveInt(10_000),
-      HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
-      METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-      DOCS_ENABLED: booleanFlag(true),
+      HTTP_HEADERS_TIMEOUT_MS: settings.milliseconds(10_000, { min: 1, max: 3_600_000 }),
+      HTTP_REQUEST_TIMEOUT_MS: settings.milliseconds(30_000, { min: 1, max: 3_600_000 }),
+      METRICS_PORT: settings.optionalPort,
+      DOCS_ENABLED: settings.flag(true),
     },
     env,
   );
   if (vars.HTTP_HEADERS_TIMEOUT_MS > vars.HTTP_REQUEST_TIMEOUT_MS) {
-    throw new ConfigError(['HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS']);
+    throw new settings.ConfigError(['HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS']);
   }
   if (vars.METRICS_PORT !== undefined && vars.METRICS_PORT !== 0 && vars.METRICS_PORT === vars.API_PORT) {
-    throw new ConfigError(['METRICS_PORT: must differ from API_PORT']);
-  }
-  if (
-    vars.AUTH_GRPC_ADDRESS !== undefined &&
-    !/^(unix:.+|[^\s:]+:\d{1,5}|\[[0-9a-fA-F:]+\]:\d{1,5})$/.test(vars.AUTH_GRPC_ADDRESS)
-  ) {
-    throw new ConfigError(['AUTH_GRPC_ADDRESS: expected host:port or unix:/path']);
+    throw new settings.ConfigError(['METRICS_PORT: must differ from API_PORT']);
   }
   const production = vars.NODE_ENV === 'production';
-  const gateway = gatewaySecretFromEnv(vars.AUTH_GATEWAY_SECRET, production);
-  if (gateway.problem) throw new ConfigError([gateway.problem]);
+  const gateway = settings.gatewaySecretFromEnv(vars.AUTH_GATEWAY_SECRET, production);
+  if (gateway.problem) throw new settings.ConfigError([gateway.problem]);
   return {
     nodeEnv: vars.NODE_ENV,
     port: vars.API_PORT,
@@ -185,7 +163,11 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     businessTimeZone: vars.BUSINESS_TIME_ZONE,
     logLevel: vars.LOG_LEVEL,
     migrateOnStart: vars.MIGRATE_ON_START,
-    database: databaseFromEnv(env, { url: 'ORDERS_DATABASE_URL', prefix: 'API_DB', sqliteName: 'orders' }, production),
+    database: settings.databaseFromEnv(
+      env,
+      { url: 'ORDERS_DATABASE_URL', prefix: 'API_DB', sqliteName: 'orders' },
+      production,
+    ),
     warnings: gateway.warning ? [gateway.warning] : [],
   };
 }

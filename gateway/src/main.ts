@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
-import { ConfigError } from '../../common/src/config';
 import { createLogger } from '../../common/src/logger';
+import { configOrExit, stopOnSignals } from '../../common/src/program';
 import { loadGatewayConfig } from './config';
 import { startGateway } from './server';
 
@@ -13,14 +13,7 @@ setFlagsFromString('--heap-growing-percent=100');
 
 /** The gateway process: start, log where the docs are, stop gracefully on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadGatewayConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    createLogger('gateway', 'info').fatal(error.message);
-    process.exit(1);
-  }
+  const config = configOrExit('gateway', () => loadGatewayConfig());
   const logger = createLogger('gateway', config.logLevel);
   for (const warning of config.warnings) logger.warn(warning);
   if (config.database.client === 'sqlite') {
@@ -35,25 +28,7 @@ async function main(): Promise<void> {
     `gateway listening; API docs at http://localhost:${gateway.port}/docs`,
   );
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'gateway stopping');
-    gateway.stop().then(
-      () => {
-        logger.info('gateway stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'gateway did not stop cleanly');
-        process.exit(1);
-      },
-    );
-  };
-  // `on`, not `once`: a second signal while stopping must not kill the process half-way.
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  stopOnSignals(logger, () => gateway.stop());
 }
 
 main().catch((error: unknown) => {

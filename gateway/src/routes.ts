@@ -1,18 +1,22 @@
-import type { Knex } from 'knex';
+import type { SqlDatabase } from '../../common/src/sql/database';
 import type { AuthClient } from './auth/auth-client';
 import { authHandlers } from './auth/handlers';
 import type { TokenValidator } from './auth/token-validator';
-import type { SwaggerUi } from './health/docs';
-import { operationsHandlers } from './health/handlers';
-import type { GatewayMetrics } from './health/metrics';
 import type { Contract } from './http/contract';
-import type { OperationIndex } from './http/operation-index';
-import type { OperationHandlers, OperationId } from './http/operations';
+import type { OperationHandlers } from './http/operations';
+import type { SwaggerUi } from './ops/docs';
+import { opsHandlers } from './ops/handlers';
+import type { GatewayMetrics } from './ops/metrics';
+import { BusinessCalendar } from './orders/business-calendar';
 import { orderHandlers } from './orders/handlers';
+import { IdempotencyKeyRepository } from './orders/idempotency-keys';
+import { randomOrderNumber } from './orders/order-number';
+import { OrderRepository } from './orders/order-repository';
 import { productHandlers } from './products/handlers';
+import { ProductRepository } from './products/product-repository';
 
 export interface RouteDeps {
-  db: Knex;
+  db: SqlDatabase;
   businessTimeZone: string;
   auth: AuthClient;
   tokens: TokenValidator;
@@ -25,28 +29,21 @@ export interface RouteDeps {
 }
 
 /**
- * The route table: openapi.yaml names each operation, and each feature contributes the
- * handlers of its operations, keyed by operationId. Start-up fails unless every
- * operation of the contract has exactly one handler.
+ * The handler of every operation of openapi.yaml, keyed by operationId, each feature
+ * contributing its own: the type requires one handler per operation of the contract.
  */
-export function routeHandlers(deps: RouteDeps, operations: OperationIndex): OperationHandlers {
-  const contributions: OperationHandlers[] = [
-    authHandlers({ auth: deps.auth, tokens: deps.tokens }),
-    orderHandlers({ db: deps.db, businessTimeZone: deps.businessTimeZone }),
-    productHandlers({ db: deps.db }),
-    operationsHandlers(deps),
-  ];
-  const handlers: OperationHandlers = {};
-  for (const contribution of contributions) {
-    for (const operationId of Object.keys(contribution) as OperationId[]) {
-      if (handlers[operationId]) throw new Error(`two handlers for operation ${operationId}`);
-      handlers[operationId] = contribution[operationId];
-    }
-  }
-  const contractIds = new Set(operations.all().map((operation) => operation.operationId));
-  const missing = [...contractIds].filter((id) => !handlers[id]);
-  const unknown = (Object.keys(handlers) as OperationId[]).filter((id) => !contractIds.has(id));
-  if (missing.length > 0) throw new Error(`operations without a handler: ${missing.join(', ')}`);
-  if (unknown.length > 0) throw new Error(`handlers for operations not in openapi.yaml: ${unknown.join(', ')}`);
-  return handlers;
+export function routeHandlers(deps: RouteDeps): OperationHandlers {
+  const products = new ProductRepository(deps.db);
+  return {
+    ...authHandlers({ auth: deps.auth, tokens: deps.tokens }),
+    ...orderHandlers({
+      orders: new OrderRepository(deps.db),
+      keys: new IdempotencyKeyRepository(deps.db),
+      products,
+      calendar: new BusinessCalendar(deps.businessTimeZone),
+      orderNumbers: randomOrderNumber,
+    }),
+    ...productHandlers(products),
+    ...opsHandlers(deps),
+  };
 }

@@ -1,22 +1,19 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type express from 'express';
-import type { Knex } from 'knex';
-import { createDatabase } from '../../common/src/database';
 import { createLogger, type Logger } from '../../common/src/logger';
 import { ordersMigrations } from '../../common/src/migration-sets';
-import { migrateToLatest } from '../../common/src/migrations';
+import { migrate } from '../../common/src/migrations';
+import { openSqlDatabase, type SqlDatabase } from '../../common/src/sql/database';
 import { createApp } from './app';
 import { answerClientError } from './http/client-error';
 import { AuthClient } from './auth/auth-client';
 import { TokenCache } from './auth/token-cache';
 import { TokenValidator } from './auth/token-validator';
 import type { GatewayConfig } from './config';
-import { swaggerUiFor } from './health/docs';
-import { createMetrics } from './health/metrics';
-import { metricsServer } from './health/metrics-port';
 import { loadContract } from './http/contract';
-import { OperationIndex } from './http/operation-index';
+import { swaggerUiFor } from './ops/docs';
+import { createMetrics } from './ops/metrics';
+import { metricsServer } from './ops/metrics-port';
 import { routeHandlers } from './routes';
 
 export interface GatewayHandle {
@@ -26,7 +23,8 @@ export interface GatewayHandle {
   /** The port serving `/metrics` when `METRICS_PORT` is set. */
   metricsPort?: number;
   app: express.Express;
-  db: Knex;
+  /** The orders database, as the gateway's repositories use it. */
+  db: SqlDatabase;
   /** Stops accepting, finishes in-flight requests, then closes the gRPC channel and the pool. */
   stop(): Promise<void>;
 }
@@ -39,7 +37,9 @@ function listen(server: http.Server, port: number): Promise<number> {
     server.once('error', reject);
     server.listen(port, () => {
       server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
+      const address = server.address();
+      // A TCP server (listen on a port) always has an address object.
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
     });
   });
 }
@@ -80,35 +80,31 @@ function drainable(server: http.Server): { drain(): Promise<void> } {
 
 export async function startGateway(config: GatewayConfig, logger?: Logger): Promise<GatewayHandle> {
   const log = logger ?? createLogger('gateway', config.logLevel);
-  const db = createDatabase(config.database, { multipleStatements: true });
+  if (config.migrateOnStart) {
+    const applied = await migrate(config.database, ordersMigrations);
+    if (applied.length > 0) log.info({ migrations: applied }, 'orders database migrated');
+  }
+  // Batches (a create's writes in one round trip) run on connections of their own.
+  const db = openSqlDatabase(config.database, { batches: true });
   let auth: AuthClient | undefined;
   try {
-    if (config.migrateOnStart) {
-      const applied = await migrateToLatest(db, ordersMigrations);
-      if (applied.length > 0) log.info({ migrations: applied }, 'orders database migrated');
-    }
     const contract = loadContract();
-    const operations = new OperationIndex(contract.document);
     const metrics = createMetrics(db);
     auth = new AuthClient(config.auth, metrics);
     const tokens = new TokenValidator(auth, new TokenCache(config.tokenCacheTtlMs));
     const docs = config.docsEnabled ? swaggerUiFor(contract) : undefined;
-    const handlers = routeHandlers(
-      {
-        db,
-        businessTimeZone: config.businessTimeZone,
-        auth,
-        tokens,
-        metrics,
-        contract,
-        docs,
-        metricsOnOwnPort: config.metricsPort !== undefined,
-      },
-      operations,
-    );
+    const handlers = routeHandlers({
+      db,
+      businessTimeZone: config.businessTimeZone,
+      auth,
+      tokens,
+      metrics,
+      contract,
+      docs,
+      metricsOnOwnPort: config.metricsPort !== undefined,
+    });
     const app = createApp({
       contract,
-      operations,
       handlers,
       tokens,
       metrics,
@@ -161,14 +157,14 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
           await drain();
           if (metricsListener) await new Promise((resolve) => metricsListener.close(resolve));
           authClient.close();
-          await db.destroy();
+          await db.close();
         })();
         return stopping;
       },
     };
   } catch (error) {
     auth?.close();
-    await db.destroy();
+    await db.close();
     throw error;
   }
 }

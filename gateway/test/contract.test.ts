@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { loadContract } from '../src/http/contract';
-import { OperationIndex } from '../src/http/operation-index';
+import { contractOperations, loadContract } from '../src/http/contract';
 import { ContractSchemas, resolveRef, type SchemaNode } from '../src/http/operation-schemas';
 import { problemCatalogue, problemTypeBase } from '../src/http/problem';
 
@@ -11,15 +10,15 @@ import { problemCatalogue, problemTypeBase } from '../src/http/problem';
  */
 describe('openapi.yaml documents what the platform answers', () => {
   const { document } = loadContract();
-  const operations = new OperationIndex(document);
+  const operations = contractOperations(document);
   const responsesOf = (template: string, method: string) =>
     document.paths![template]![method.toLowerCase() as 'get']!.responses as Record<
       string,
       { $ref?: string; headers?: object }
     >;
 
-  for (const operation of operations.all()) {
-    const name = `${operation.method} ${operation.template}`;
+  for (const operation of operations) {
+    const name = `${operation.method.toUpperCase()} ${operation.template}`;
     it(`${name}: 400, and 401/503 when protected, 413/415 when it takes a body`, () => {
       const statuses = Object.keys(responsesOf(operation.template, operation.method));
       expect(statuses, name).to.include('400');
@@ -59,9 +58,9 @@ describe('openapi.yaml documents what the platform answers', () => {
       for (const [name, property] of Object.entries((schema.properties as Record<string, SchemaNode>) ?? {}))
         visit(`${where}/${name}`, property);
     };
-    for (const operation of operations.all()) {
-      const found = schemas.of(operation.method, operation.template)!;
-      const name = `${operation.method} ${operation.template}`;
+    for (const operation of operations) {
+      const found = schemas.of(operation.method.toUpperCase(), operation.template)!;
+      const name = `${operation.method.toUpperCase()} ${operation.template}`;
       for (const [part, map] of Object.entries({ query: found.query, headers: found.headers, params: found.params }))
         for (const [key, schema] of map) visit(`${name} /${part}/${key}`, schema);
       visit(`${name} /body`, found.body);

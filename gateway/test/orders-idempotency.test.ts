@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { describeEachDatabase } from '../../common/test/databases';
 import { normalizeOrder } from '../src/orders/create-order';
-import { claimKey, releaseClaim, requestFingerprint } from '../src/orders/idempotency';
+import { claimKey, requestFingerprint } from '../src/orders/idempotency';
+import { IdempotencyKeyRepository } from '../src/orders/idempotency-keys';
 import type { CreateOrderBody } from '../src/orders/types';
 import {
   changeStatusRequest,
@@ -97,7 +98,7 @@ describeEachDatabase('orders: idempotency keys', (database) => {
     const after = await createOrderRequest(system, user, { key: 'race', body });
     expect(after.status).to.equal(201);
     expect(after.body).to.deep.equal(created[0].body);
-    const rows = await system.gateway.db('idempotency_keys').where({ user_id: user.userId });
+    const rows = await system.ordersDb('idempotency_keys').where({ user_id: user.userId });
     expect(rows.map((row: { state: string; invoice_id: string }) => [row.state, row.invoice_id])).to.deep.equal([
       ['COMPLETED', created[0].body.id],
     ]);
@@ -107,8 +108,9 @@ describeEachDatabase('orders: idempotency keys', (database) => {
     const user = await system.registerAndLogin();
     const body = orderBody({ quantity: '4.00' });
     // The claim an in-flight request holds between claiming the key and committing its order.
+    const keys = new IdempotencyKeyRepository(system.gateway.db);
     const held = await claimKey(
-      system.gateway.db,
+      keys,
       {
         userId: user.userId,
         key: 'held',
@@ -116,6 +118,7 @@ describeEachDatabase('orders: idempotency keys', (database) => {
         fingerprint: requestFingerprint({ ...normalizeOrder(body as CreateOrderBody) }),
       },
       new Date(),
+      'GOLD_9999',
     );
     if (held.kind !== 'claimed') throw new Error('expected a claim');
     expectProblem(await createOrderRequest(system, user, { key: 'held', body }), 409, 'idempotency-key-in-flight');
@@ -126,7 +129,7 @@ describeEachDatabase('orders: idempotency keys', (database) => {
     );
     expect(await ordersOf(user)).to.have.length(0);
     // A create that failed gives its claim back; the client's retry then succeeds.
-    await releaseClaim(system.gateway.db, held.claim);
+    await keys.release(held.claim);
     const retried = await createOrder(system, user, { key: 'held', body });
     expect((await ordersOf(user)).map((order) => order.id)).to.deep.equal([retried.id]);
   });
@@ -134,7 +137,7 @@ describeEachDatabase('orders: idempotency keys', (database) => {
   if (database.kind === 'mysql') {
     it('answers 409 while the first request with the key is really in flight (held on a row lock)', async () => {
       const user = await system.registerAndLogin();
-      const db = system.gateway.db;
+      const db = system.ordersDb;
       // A transaction holding the gap after the newest order: the next order's insert waits for it.
       const blocker = await db.transaction();
       await blocker.raw('select id from invoices where id > ? for update', ['ffffffff-ffff-7fff-bfff-ffffffffffff']);

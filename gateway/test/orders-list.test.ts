@@ -56,7 +56,7 @@ describeEachDatabase('orders: lists', (database) => {
     const everyone = await page(admin, '/orders?limit=100');
     const ids = everyone.data.map((order) => order.id);
     expect(ids).to.include.members([bobOrder.id, ...aliceOrders.map((order) => order.id)]);
-    expect(everyone.page.total).to.equal(Number((await system.gateway.db('invoices').count({ n: '*' }))[0].n));
+    expect(everyone.page.total).to.equal(Number((await system.ordersDb('invoices').count({ n: '*' }))[0].n));
   });
 
   it('breaks ties of creation time by id, descending', async () => {

@@ -11,21 +11,13 @@ import { ProblemError } from '../src/http/problem';
 import { BusinessCalendar } from '../src/orders/business-calendar';
 import { createOrder, normalizeOrder } from '../src/orders/create-order';
 import type { OrdersDeps } from '../src/orders/deps';
-import {
-  claimKey,
-  claimLeaseMs,
-  completeClaimStatement,
-  keyRetentionMs,
-  releaseClaim,
-  requestFingerprint,
-  type Claim,
-  type KeyUse,
-} from '../src/orders/idempotency';
+import { isPrimaryKeyViolation } from '../../common/src/database-errors';
+import { openSqlDatabase, type SqlDatabase } from '../../common/src/sql/database';
+import { claimKey, claimLeaseMs, keyRetentionMs, requestFingerprint, type KeyUse } from '../src/orders/idempotency';
+import { completeClaimStatement, IdempotencyKeyRepository, type Claim } from '../src/orders/idempotency-keys';
 import { randomOrderNumber, type OrderNumberSource } from '../src/orders/order-number';
-import { findOrder, insertOrder } from '../src/orders/repository';
-import { isPrimaryKeyViolation } from '../src/orders/sql-errors';
-import { execute } from '../src/orders/sql';
-import { findAllProducts, updateProductPrices } from '../src/products/repository';
+import { OrderRepository } from '../src/orders/order-repository';
+import { ProductRepository } from '../src/products/product-repository';
 import * as countExistingInvoices from '../../migrations/orders/20260201000410_count_existing_invoices';
 
 const body = {
@@ -52,43 +44,55 @@ async function problemCode(promise: Promise<unknown>): Promise<string> {
 }
 
 describeEachDatabase('orders repository and use-cases on a real database', (database) => {
+  /** The schema's Knex: migrations, and a look at the rows the repositories wrote. */
   let db: Knex;
+  /** The gateway's data access, as it runs in production. */
+  let sql: SqlDatabase;
   let deps: OrdersDeps;
+  let keys: IdempotencyKeyRepository;
+  let orders: OrderRepository;
+  let products: ProductRepository;
   before(async () => {
-    db = createDatabase(await database.create(), { multipleStatements: true });
+    const config = await database.create();
+    db = createDatabase(config);
     await migrateToLatest(db, ordersMigrations);
-    deps = { db, calendar: new BusinessCalendar('Asia/Seoul'), orderNumbers: randomOrderNumber };
+    sql = openSqlDatabase(config, { batches: true });
+    keys = new IdempotencyKeyRepository(sql);
+    orders = new OrderRepository(sql);
+    products = new ProductRepository(sql);
+    deps = { orders, keys, products, calendar: new BusinessCalendar('Asia/Seoul'), orderNumbers: randomOrderNumber };
   });
   after(async () => {
+    await sql?.close();
     await db?.destroy();
     await database.drop();
   });
 
   /** Completes a claim in a transaction of its own, as a create's transaction would. */
   async function complete(claim: Claim): Promise<boolean> {
-    const { sql, bindings } = completeClaimStatement(claim, '2026-01-31 00:00:00.000');
-    return (await db.transaction((trx) => execute(trx, sql, bindings))) > 0;
+    const statement = completeClaimStatement(claim, '2026-01-31 00:00:00.000');
+    return (await sql.transaction((tx) => tx.execute(statement.sql, statement.params))) > 0;
   }
 
   it('migrates again without change and never lets the seed overwrite prices', async () => {
-    await updateProductPrices(db, 'GOLD_999', {
-      purchasePricePerGram: '123456.78',
-      salePricePerGram: '120000.00',
-      updatedAt: '2026-01-31 00:00:00.000',
+    await products.updatePrices('GOLD_999', {
+      purchase_price_per_gram: '123456.78',
+      sale_price_per_gram: '120000.00',
+      updated_at: '2026-01-31 00:00:00.000',
     });
     expect(await migrateToLatest(db, ordersMigrations)).to.deep.equal([]);
-    const products = await findAllProducts(db);
-    expect(products.map((p) => [p.product_type, p.purchase_price_per_gram, p.currency])).to.deep.equal([
+    const stored = await products.findAll();
+    expect(stored.map((p) => [p.product_type, p.purchase_price_per_gram, p.currency])).to.deep.equal([
       ['GOLD_999', '123456.78', 'KRW'],
       ['GOLD_9999', '195000.00', 'KRW'],
     ]);
   });
 
   it('stores the largest order exactly: 9999999.99 g at 99999999.99 per gram', async () => {
-    await updateProductPrices(db, 'GOLD_9999', {
-      purchasePricePerGram: '99999999.99',
-      salePricePerGram: '0.01',
-      updatedAt: '2026-01-31 00:00:00.000',
+    await products.updatePrices('GOLD_9999', {
+      purchase_price_per_gram: '99999999.99',
+      sale_price_per_gram: '0.01',
+      updated_at: '2026-01-31 00:00:00.000',
     });
     const actor = userPrincipal();
     const order = await createOrder(deps, {
@@ -96,7 +100,7 @@ describeEachDatabase('orders repository and use-cases on a real database', (data
       orderType: 'PURCHASE',
       body: { ...body, productType: 'GOLD_9999', quantity: 9999999.99 },
     });
-    const stored = await findOrder(db, order.id);
+    const stored = await orders.find(order.id);
     expect(stored!.invoice).to.include({
       quantity: '9999999.99',
       price_per_gram: '99999999.99',
@@ -171,38 +175,42 @@ describeEachDatabase('orders repository and use-cases on a real database', (data
 
     it('answers 409 while the key is claimed and 422 for another body or route, even then', async () => {
       const now = new Date();
-      const claimed = await claimKey(db, use({ key: 'held' }), now);
+      const claimed = await claimKey(keys, use({ key: 'held' }), now, 'GOLD_999');
       expect(claimed.kind).to.equal('claimed');
-      expect(await problemCode(claimKey(db, use({ key: 'held' }), now))).to.equal('idempotency-key-in-flight');
-      expect(await problemCode(claimKey(db, use({ key: 'held', fingerprint: 'e'.repeat(64) }), now))).to.equal(
-        'idempotency-key-reused',
+      expect(await problemCode(claimKey(keys, use({ key: 'held' }), now, 'GOLD_999'))).to.equal(
+        'idempotency-key-in-flight',
       );
-      expect(await problemCode(claimKey(db, use({ key: 'held', orderType: 'SALE' }), now))).to.equal(
+      expect(
+        await problemCode(claimKey(keys, use({ key: 'held', fingerprint: 'e'.repeat(64) }), now, 'GOLD_999')),
+      ).to.equal('idempotency-key-reused');
+      expect(await problemCode(claimKey(keys, use({ key: 'held', orderType: 'SALE' }), now, 'GOLD_999'))).to.equal(
         'idempotency-key-reused',
       );
       // Keys belong to a user, and compare exactly (case included) on both databases.
-      expect((await claimKey(db, use({ key: 'held', userId: 'user-b' }), now)).kind).to.equal('claimed');
-      expect((await claimKey(db, use({ key: 'HELD' }), now)).kind).to.equal('claimed');
+      expect((await claimKey(keys, use({ key: 'held', userId: 'user-b' }), now, 'GOLD_999')).kind).to.equal('claimed');
+      expect((await claimKey(keys, use({ key: 'HELD' }), now, 'GOLD_999')).kind).to.equal('claimed');
     });
 
     it('lets a request with the same body take over a claim abandoned for longer than the lease, for the same order', async () => {
       const start = new Date();
-      const abandoned = await claimKey(db, use({ key: 'abandoned' }), start);
+      const abandoned = await claimKey(keys, use({ key: 'abandoned' }), start, 'GOLD_999');
       const almost = new Date(start.getTime() + claimLeaseMs - 1);
-      expect(await problemCode(claimKey(db, use({ key: 'abandoned' }), almost))).to.equal('idempotency-key-in-flight');
-      const later = new Date(start.getTime() + claimLeaseMs);
-      expect(await problemCode(claimKey(db, use({ key: 'abandoned', fingerprint: 'e'.repeat(64) }), later))).to.equal(
-        'idempotency-key-reused',
+      expect(await problemCode(claimKey(keys, use({ key: 'abandoned' }), almost, 'GOLD_999'))).to.equal(
+        'idempotency-key-in-flight',
       );
-      const takeover = await claimKey(db, use({ key: 'abandoned' }), later);
+      const later = new Date(start.getTime() + claimLeaseMs);
+      expect(
+        await problemCode(claimKey(keys, use({ key: 'abandoned', fingerprint: 'e'.repeat(64) }), later, 'GOLD_999')),
+      ).to.equal('idempotency-key-reused');
+      const takeover = await claimKey(keys, use({ key: 'abandoned' }), later, 'GOLD_999');
       if (abandoned.kind !== 'claimed' || takeover.kind !== 'claimed') throw new Error('expected claims');
       // Both holders write the same order id, so at most one of them can store it.
       expect(takeover.claim.invoiceId).to.equal(abandoned.claim.invoiceId);
       expect(takeover.claim.token).to.not.equal(abandoned.claim.token);
       // The old holder can no longer give the key back.
-      await releaseClaim(db, abandoned.claim);
+      await keys.release(abandoned.claim);
       expect(await complete(takeover.claim)).to.equal(true);
-      expect(await claimKey(db, use({ key: 'abandoned' }), later)).to.deep.equal({
+      expect(await claimKey(keys, use({ key: 'abandoned' }), later, 'GOLD_999')).to.deep.equal({
         kind: 'replay',
         invoiceId: abandoned.claim.invoiceId,
       });
@@ -215,9 +223,10 @@ describeEachDatabase('orders repository and use-cases on a real database', (data
       const key = 'outlived';
       const fingerprint = requestFingerprint({ ...normalizeOrder(body) });
       const abandoned = await claimKey(
-        db,
+        keys,
         { userId: actor.userId, key, orderType: 'PURCHASE', fingerprint },
         new Date(Date.now() - claimLeaseMs),
+        'GOLD_999',
       );
       if (abandoned.kind !== 'claimed') throw new Error('expected a claim');
       const at = toDbTime(new Date());
@@ -254,8 +263,8 @@ describeEachDatabase('orders repository and use-cases on a real database', (data
           if (i > 500) throw new Error('the new holder never took the claim over');
           await new Promise((resolve) => setTimeout(resolve, 10));
         }
-        const { sql, bindings } = completeClaimStatement(abandoned.claim, at);
-        await oldHolder.raw(sql, bindings);
+        const completion = completeClaimStatement(abandoned.claim, at);
+        await oldHolder.raw(completion.sql, completion.params);
         await oldHolder.commit();
         const answered = await newHolder;
         expect([answered.id, answered.totalPrice]).to.deep.equal([abandoned.claim.invoiceId, '100000.00']);
@@ -269,20 +278,13 @@ describeEachDatabase('orders repository and use-cases on a real database', (data
     it("refuses a second order under a claim's order id (the primary key), which a create reads as the key settled", async () => {
       const actor = userPrincipal();
       const first = await createOrder(deps, { actor, orderType: 'PURCHASE', body, idempotencyKey: 'settled' });
-      const stored = await findOrder(db, first.id);
+      const stored = await orders.find(first.id);
       if (!stored) throw new Error('expected the order');
-      let failure: unknown;
-      try {
-        await insertOrder(
-          db,
-          { ...stored.invoice, order_number: randomOrderNumber('PURCHASE', '20260131') },
-          { ...stored.history[0], id: uuidv7() },
-          () => randomOrderNumber('PURCHASE', '20260131'),
-        );
-      } catch (error) {
-        failure = error;
-      }
-      expect(isPrimaryKeyViolation(failure), String(failure)).to.equal(true);
+      const outcome = await orders.insert({
+        invoice: { ...stored.invoice, order_number: randomOrderNumber('PURCHASE', '20260131') },
+        history: [{ ...stored.history[0], id: uuidv7() }],
+      });
+      expect(outcome.kind).to.equal('id-taken');
       expect(isPrimaryKeyViolation(new Error("Duplicate entry 'P-1' for key 'invoices_order_number_unique'"))).to.equal(
         false,
       );
@@ -293,19 +295,26 @@ describeEachDatabase('orders repository and use-cases on a real database', (data
 
     it('replays a completed key for 24 hours, then treats it as new', async () => {
       const start = new Date();
-      const first = await claimKey(db, use({ key: 'daily' }), start);
+      const first = await claimKey(keys, use({ key: 'daily' }), start, 'GOLD_999');
       if (first.kind !== 'claimed') throw new Error('expected a claim');
       const invoiceId = first.claim.invoiceId;
       await complete(first.claim);
       const dayLater = (ms: number) => new Date(start.getTime() + ms);
-      expect(await claimKey(db, use({ key: 'daily' }), dayLater(keyRetentionMs - 1))).to.deep.equal({
+      expect(await claimKey(keys, use({ key: 'daily' }), dayLater(keyRetentionMs - 1), 'GOLD_999')).to.deep.equal({
         kind: 'replay',
         invoiceId,
       });
       expect(
-        await problemCode(claimKey(db, use({ key: 'daily', orderType: 'SALE' }), dayLater(keyRetentionMs - 1))),
+        await problemCode(
+          claimKey(keys, use({ key: 'daily', orderType: 'SALE' }), dayLater(keyRetentionMs - 1), 'GOLD_999'),
+        ),
       ).to.equal('idempotency-key-reused');
-      const reused = await claimKey(db, use({ key: 'daily', orderType: 'SALE' }), dayLater(keyRetentionMs));
+      const reused = await claimKey(
+        keys,
+        use({ key: 'daily', orderType: 'SALE' }),
+        dayLater(keyRetentionMs),
+        'GOLD_999',
+      );
       if (reused.kind !== 'claimed') throw new Error('expected a claim');
       // A new order: the expired key's order stays as it was.
       expect(reused.claim.invoiceId).to.not.equal(invoiceId);

@@ -275,7 +275,7 @@ describeEachDatabase('orders: status changes and cancelling', (database) => {
     });
   });
   it('keeps the per-user counts equal to the orders after all of the above', async () => {
-    const db = system.gateway.db;
+    const db = system.ordersDb;
     const counted = (await db('invoice_counts')
       .select('user_id', 'order_type', 'status', 'total')
       .where('total', '>', 0)

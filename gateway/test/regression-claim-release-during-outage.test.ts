@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { migrateToLatest } from '../../common/src/migrations';
 import { ordersMigrations } from '../../common/src/migration-sets';
+import { migrateToLatest } from '../../common/src/migrations';
 import { mysqlTestDatabase, useMysqlBehindFaultProxy } from '../../common/test/mysql-behind-proxy';
-import { claimKey, releaseAfterFailure, type Claim } from '../src/orders/idempotency';
+import { claimKey, releaseAfterFailure } from '../src/orders/idempotency';
+import { IdempotencyKeyRepository, type Claim } from '../src/orders/idempotency-keys';
 
 /**
  * Found by the resilience campaign (scenario 2, creates while MariaDB was black-holed):
@@ -14,29 +15,25 @@ import { claimKey, releaseAfterFailure, type Claim } from '../src/orders/idempot
  */
 const mysql = mysqlTestDatabase();
 
-interface PoolCounts {
-  numUsed(): number;
-  numPendingAcquires(): number;
-  numPendingCreates(): number;
-}
-
 (mysql ? describe : describe.skip)('regression: releasing a claim while the database is unreachable [mysql]', () => {
-  const fixture = useMysqlBehindFaultProxy(mysql!, { multipleStatements: true });
+  const fixture = useMysqlBehindFaultProxy(mysql!);
   /** Connections in use or being waited for: the release is still under way. */
   const busy = () => {
-    const pool = (fixture.db.client as { pool: PoolCounts }).pool;
-    return pool.numUsed() + pool.numPendingAcquires() + pool.numPendingCreates();
+    const pool = fixture.db.pool();
+    return pool.used + pool.waiting;
   };
-  const keys = (claim: Claim) => fixture.db('idempotency_keys').where({ id: claim.rowId }).select('id');
+  const keys = () => new IdempotencyKeyRepository(fixture.db);
+  const rows = (claim: Claim) => fixture.knex('idempotency_keys').where({ id: claim.rowId }).select('id');
 
-  before(() => migrateToLatest(fixture.db, ordersMigrations));
+  before(() => migrateToLatest(fixture.knex, ordersMigrations));
   afterEach(() => fixture.proxy.heal());
 
   async function newClaim(key: string): Promise<Claim> {
     const outcome = await claimKey(
-      fixture.db,
+      keys(),
       { userId: 'user-a', key, orderType: 'PURCHASE', fingerprint: 'f'.repeat(64) },
       new Date(),
+      'GOLD_999',
     );
     if (outcome.kind !== 'claimed') throw new Error('expected a claim');
     return outcome.claim;
@@ -47,7 +44,7 @@ interface PoolCounts {
     await fixture.proxy.setMode('blackhole');
     fixture.proxy.cutAll();
     const unreachable = Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' });
-    await releaseAfterFailure(fixture.db, claim, unreachable);
+    await releaseAfterFailure(keys(), claim, unreachable);
     // Resolved while the release is still waiting on the black hole.
     expect(busy()).to.be.greaterThan(0);
     await fixture.proxy.heal();
@@ -55,7 +52,7 @@ interface PoolCounts {
 
   it('gives the claim back before answering after any other failure', async () => {
     const claim = await newClaim('bug');
-    await releaseAfterFailure(fixture.db, claim, new Error('no number today'));
-    expect(await keys(claim)).to.deep.equal([]);
+    await releaseAfterFailure(keys(), claim, new Error('no number today'));
+    expect(await rows(claim)).to.deep.equal([]);
   });
 });

@@ -1,8 +1,8 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { expect } from 'chai';
-import { selectPrepared } from '../../common/src/prepared-query';
+import { sqlChannelName } from '../../common/src/sql/database';
 import { mysqlTestDatabase, useMysqlBehindFaultProxy } from '../../common/test/mysql-behind-proxy';
 import { toProblem } from '../src/http/error-handler';
-import { inTransaction } from '../src/orders/sql';
 
 /**
  * Found by the resilience campaign (scenario 2, creates while MariaDB was reset): when
@@ -12,26 +12,31 @@ import { inTransaction } from '../src/orders/sql';
  */
 const mysql = mysqlTestDatabase();
 
+function sqlOf(message: unknown): string {
+  return typeof message === 'object' && message !== null && 'sql' in message ? String(message.sql) : '';
+}
+
 (mysql ? describe : describe.skip)('regression: MySQL connection reset under a transaction’s BEGIN [mysql]', () => {
   const fixture = useMysqlBehindFaultProxy(mysql!);
 
   it('fails with the connection error (503 database-unavailable) and never sends the work', async () => {
-    await fixture.db.raw('select 1'); // a pooled connection, so the transaction needs no handshake
+    await fixture.db.query('select 1', []); // a pooled connection, so the transaction needs no handshake
     // Slow enough that BEGIN is surely still waiting for its answer when the connection is reset.
     fixture.proxy.setLatency(300);
     const announced: string[] = [];
-    const cutAtBegin = (query: { sql: string }) => {
-      announced.push(query.sql);
-      if (query.sql.startsWith('BEGIN')) setTimeout(() => fixture.proxy.cutAll(), 50);
+    const cutAtBegin = (message: unknown) => {
+      const sql = sqlOf(message);
+      announced.push(sql);
+      if (sql.startsWith('BEGIN')) setTimeout(() => fixture.proxy.cutAll(), 50);
     };
-    fixture.db.on('query', cutAtBegin);
+    subscribe(sqlChannelName, cutAtBegin);
     let failure: unknown;
     try {
-      await inTransaction(fixture.db, (trx) => selectPrepared(trx, 'select 1', []));
+      await fixture.db.transaction((tx) => tx.query('select 1', []));
     } catch (error) {
       failure = error;
     } finally {
-      fixture.db.off('query', cutAtBegin);
+      unsubscribe(sqlChannelName, cutAtBegin);
       fixture.proxy.setLatency(0);
     }
     expect(failure, 'the transaction failed').to.be.instanceOf(Error);
@@ -42,7 +47,7 @@ const mysql = mysqlTestDatabase();
       status: 503,
       code: 'database-unavailable',
     });
-    const [row] = await inTransaction(fixture.db, (trx) => selectPrepared<{ n: number }>(trx, 'select 2 as n', []));
+    const [row] = await fixture.db.transaction((tx) => tx.query('select 2 as n', []));
     expect(Number(row.n)).to.equal(2);
   });
 });

@@ -1,8 +1,8 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { expect } from 'chai';
-import { executePrepared } from '../../common/src/prepared-query';
+import { sqlChannelName } from '../../common/src/sql/database';
 import { mysqlTestDatabase, useMysqlBehindFaultProxy } from '../../common/test/mysql-behind-proxy';
 import { toProblem } from '../src/http/error-handler';
-import { inTransaction } from '../src/orders/sql';
 
 /**
  * Found by the resilience campaign (scenario 2, creates while MariaDB was reset): knex's
@@ -16,26 +16,27 @@ const mysql = mysqlTestDatabase();
   const fixture = useMysqlBehindFaultProxy(mysql!);
 
   before(async () => {
-    await fixture.db.raw('create table acknowledged (id int primary key)');
+    await fixture.knex.raw('create table acknowledged (id int primary key)');
   });
 
   it('fails with the connection error (503 database-unavailable) instead of reporting success', async () => {
     // The proxy holds the COMMIT back long enough to reset the connection before the server sees it.
     fixture.proxy.setLatency(300);
-    const cutAtCommit = (query: { sql: string }) => {
-      if (query.sql.startsWith('COMMIT')) setTimeout(() => fixture.proxy.cutAll(), 50);
+    const cutAtCommit = (message: unknown) => {
+      const sql = typeof message === 'object' && message !== null && 'sql' in message ? String(message.sql) : '';
+      if (sql.startsWith('COMMIT')) setTimeout(() => fixture.proxy.cutAll(), 50);
     };
-    fixture.db.on('query', cutAtCommit);
+    subscribe(sqlChannelName, cutAtCommit);
     let outcome: unknown;
     try {
-      outcome = await inTransaction(fixture.db, async (trx) => {
-        await executePrepared(trx, 'insert into acknowledged (id) values (1)', []);
+      outcome = await fixture.db.transaction(async (tx) => {
+        await tx.execute('insert into acknowledged (id) values (1)', []);
         return 'committed';
       });
     } catch (error) {
       outcome = error;
     } finally {
-      fixture.db.off('query', cutAtCommit);
+      unsubscribe(sqlChannelName, cutAtCommit);
       fixture.proxy.setLatency(0);
     }
     expect(outcome, 'the COMMIT failed, so the transaction must too').to.be.instanceOf(Error);
@@ -45,7 +46,7 @@ const mysql = mysqlTestDatabase();
       status: 503,
       code: 'database-unavailable',
     });
-    const [rows] = (await fixture.db.raw('select count(*) as n from acknowledged')) as [Array<{ n: number }>];
+    const [rows] = (await fixture.knex.raw('select count(*) as n from acknowledged')) as [Array<{ n: number }>];
     expect(Number(rows[0].n), 'the COMMIT never reached the server').to.equal(0);
   });
 });

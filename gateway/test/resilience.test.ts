@@ -63,20 +63,20 @@ describeEachDatabase('gateway resilience', (database) => {
     let system: TestSystem;
     let user: TestAccount;
     before(async () => {
-      system = await startSystem(database);
+      system = await startSystem(database, {}, { ordersOutages: true });
       user = await system.registerAndLogin();
     });
     after(() => system?.stop());
 
     it('answers 503 database-unavailable with Retry-After and no internals, and recovers', async () => {
-      await system.gateway.db.destroy();
+      const outage = await system.ordersOutage();
       try {
         const orders = await system.request().get('/orders').set('Authorization', `Bearer ${user.accessToken}`);
         expectProblem(orders, 503, 'database-unavailable');
         expect(Number(orders.headers['retry-after'])).to.be.greaterThan(0);
         expectProblem(await system.request().get('/products'), 503, 'database-unavailable');
       } finally {
-        system.gateway.db.initialize();
+        await outage.end();
       }
       expect(
         (await system.request().get('/orders').set('Authorization', `Bearer ${user.accessToken}`)).status,

@@ -9,15 +9,12 @@ import { toDbTime } from '../../common/src/db-time';
  */
 export async function up(knex: Knex): Promise<void> {
   await knex('invoice_counts').delete();
-  const groups = (await knex('invoices')
+  const groups: Array<{ user_id: string; order_type: string; status: string; total: number | string }> = await knex(
+    'invoices',
+  )
     .select('user_id', 'order_type', 'status')
     .count({ total: '*' })
-    .groupBy('user_id', 'order_type', 'status')) as Array<{
-    user_id: string;
-    order_type: string;
-    status: string;
-    total: number | string;
-  }>;
+    .groupBy('user_id', 'order_type', 'status');
   const now = toDbTime(new Date());
   for (let start = 0; start < groups.length; start += 500) {
     await knex('invoice_counts').insert(

@@ -153,7 +153,11 @@ export class FairQueue {
         if (ticket.lane === 'known' && behind.ticket.lane === 'other') displaced.push(behind);
         else return reject(this.busy());
       }
-      if (this.waiting >= this.maxQueue) displaced.push(this.displaceable() as Waiter);
+      if (this.waiting >= this.maxQueue) {
+        // Checked above: a known login finds someone to displace when the queue is full.
+        const victim = this.displaceable();
+        if (victim) displaced.push(victim);
+      }
       for (const other of new Set(displaced)) this.drop(other, this.busy());
       this.lanes[ticket.lane].push(waiter);
       this.waiting += 1;

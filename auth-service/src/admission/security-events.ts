@@ -27,7 +27,8 @@ export class SecurityEvents {
     this.lastLogged.delete(episode);
     this.lastLogged.set(episode, now);
     if (this.lastLogged.size > rememberedEpisodes) {
-      this.lastLogged.delete(this.lastLogged.keys().next().value as string);
+      const oldest = this.lastLogged.keys().next();
+      if (!oldest.done) this.lastLogged.delete(oldest.value);
     }
     this.logger.warn({ securityEvent: event, ...fields }, `security event: ${event}`);
   }

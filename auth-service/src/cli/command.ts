@@ -32,11 +32,17 @@ export function parseUsernameCommandLine<Option extends string>(
       allowPositionals: false,
     }));
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   if (values.help) throw new UsageError('');
-  if (typeof values.username !== 'string' || values.username === '') throw new UsageError('--username is required');
-  return values as { username: string } & Partial<Record<Option, string>>;
+  const { username } = values;
+  if (typeof username !== 'string' || username === '') throw new UsageError('--username is required');
+  const own: Partial<Record<Option, string>> = {};
+  for (const name of options) {
+    const value = values[name];
+    if (typeof value === 'string') own[name] = value;
+  }
+  return { ...own, username };
 }
 
 /**

@@ -5,6 +5,7 @@ import type { ClientIdentifier, ClientIdentity } from '../admission/client-ident
 import { loggableError } from '../loggable-error';
 import { errorStatus } from './error-status';
 
+// Object.fromEntries types its keys as strings; the entries are the numeric codes of `status`.
 const statusNames = Object.fromEntries(Object.entries(status).map(([name, code]) => [code, name])) as Record<
   number,
   string
@@ -50,6 +51,7 @@ export function unaryCall<Request, Response>(
 ) {
   return (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>): void => {
     const started = process.hrtime.bigint();
+    // Only the call's metadata is read: its request and response types do not matter there.
     const requestId = requestIdOf(call as ServerUnaryCall<unknown, unknown>);
     const context: CallContext = {
       requestId,

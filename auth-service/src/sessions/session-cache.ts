@@ -43,7 +43,10 @@ export class SessionCache {
   private store(sessionId: string, principal: SessionPrincipal | null, now: number): void {
     this.entries.delete(sessionId);
     // Maps keep insertion order: when full, the oldest entry goes first.
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
     this.entries.set(sessionId, { principal, expiresAt: now + this.ttlMs });
   }
 }

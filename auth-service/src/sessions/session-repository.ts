@@ -23,6 +23,28 @@ export interface SessionPrincipal {
   revoked: boolean;
 }
 
+/** Which session, and whose. */
+interface SessionKey {
+  id: string;
+  userId: string;
+}
+
+/** A session being opened: its first refresh token's digest and expiry. */
+export interface NewSession extends SessionKey {
+  refreshTokenHash: string;
+  refreshExpiresAt: Date;
+  origin: SessionOrigin;
+  now: Date;
+}
+
+/** A refresh: the presented token's digest, and the next token's. */
+export interface Rotation extends SessionKey {
+  currentHash: string;
+  nextHash: string;
+  nextExpiresAt: Date;
+  now: Date;
+}
+
 /**
  * One row per session. It holds the digest of the session's CURRENT refresh token
  * only: a rotated-away token no longer matches, which is how reuse is recognised.
@@ -30,14 +52,7 @@ export interface SessionPrincipal {
 export class SessionRepository {
   constructor(private readonly db: Knex) {}
 
-  async insert(session: {
-    id: string;
-    userId: string;
-    refreshTokenHash: string;
-    refreshExpiresAt: Date;
-    origin: SessionOrigin;
-    now: Date;
-  }): Promise<void> {
+  async insert(session: NewSession): Promise<void> {
     const timestamp = toDbTime(session.now);
     await this.db('sessions').insert({
       id: session.id,
@@ -58,14 +73,7 @@ export class SessionRepository {
    * Swaps the current refresh token for the next one, only if the presented one is
    * still current and the session live. Of two racing rotations exactly one matches.
    */
-  async rotate(rotation: {
-    id: string;
-    userId: string;
-    currentHash: string;
-    nextHash: string;
-    nextExpiresAt: Date;
-    now: Date;
-  }): Promise<boolean> {
+  async rotate(rotation: Rotation): Promise<boolean> {
     const timestamp = toDbTime(rotation.now);
     const updated = await this.db('sessions')
       .where({ id: rotation.id, user_id: rotation.userId, refresh_token_hash: rotation.currentHash })
@@ -81,10 +89,12 @@ export class SessionRepository {
   }
 
   async findState(id: string): Promise<SessionState | null> {
-    const row = (await this.db('sessions')
+    const row: { user_id: string; refresh_token_hash: string; revoked_at: string | null } | undefined = await this.db(
+      'sessions',
+    )
       .select('user_id', 'refresh_token_hash', 'revoked_at')
       .where('id', id)
-      .first()) as { user_id: string; refresh_token_hash: string; revoked_at: string | null } | undefined;
+      .first();
     return row
       ? { userId: row.user_id, refreshTokenHash: row.refresh_token_hash, revoked: row.revoked_at !== null }
       : null;
@@ -92,11 +102,13 @@ export class SessionRepository {
 
   /** The one read behind ValidateToken: the session by primary key, joined to its user. */
   async findPrincipal(id: string): Promise<SessionPrincipal | null> {
-    const row = (await this.db('sessions')
+    const row: { user_id: string; revoked_at: string | null; username: string; role: Role } | undefined = await this.db(
+      'sessions',
+    )
       .join('users', 'users.id', 'sessions.user_id')
       .select('sessions.user_id', 'sessions.revoked_at', 'users.username', 'users.role')
       .where('sessions.id', id)
-      .first()) as { user_id: string; revoked_at: string | null; username: string; role: Role } | undefined;
+      .first();
     return row
       ? { userId: row.user_id, username: row.username, role: row.role, revoked: row.revoked_at !== null }
       : null;
@@ -125,11 +137,11 @@ export class SessionRepository {
    * token of the session is expired too, so the row no longer decides anything.
    */
   async deleteExpired(now: Date, batchSize: number): Promise<number> {
-    const ids = (await this.db('sessions')
+    const ids: string[] = await this.db('sessions')
       .where('refresh_expires_at', '<=', toDbTime(now))
       .orderBy('refresh_expires_at')
       .limit(batchSize)
-      .pluck('id')) as string[];
+      .pluck('id');
     if (ids.length === 0) return 0;
     return this.db('sessions').whereIn('id', ids).del();
   }

@@ -75,12 +75,14 @@ export class TokenService {
 
   /** The claims of a valid token of this kind; anything else is UNAUTHENTICATED. */
   verify(type: TokenType, token: string): TokenClaims {
-    let claims: Claims;
+    let claims: Claims | string;
     try {
-      claims = jwt.verify(token, this.keys[type], this.verifyOptions) as Claims;
+      claims = jwt.verify(token, this.keys[type], this.verifyOptions);
     } catch {
       throw new UnauthenticatedError(`invalid or expired ${type} token`);
     }
+    // A token whose payload is not a JSON object is none of ours.
+    if (typeof claims === 'string') throw new UnauthenticatedError(`invalid or expired ${type} token`);
     const { typ, sid, sub, exp, jti } = claims;
     if (
       typ !== type ||

@@ -48,7 +48,10 @@ export class AccountPacing {
   private remember(name: string, slotAt: number): void {
     this.farSlots.delete(name);
     this.farSlots.set(name, slotAt);
-    if (this.farSlots.size > rememberedAccounts) this.farSlots.delete(this.farSlots.keys().next().value as string);
+    if (this.farSlots.size > rememberedAccounts) {
+      const oldest = this.farSlots.keys().next();
+      if (!oldest.done) this.farSlots.delete(oldest.value);
+    }
   }
 
   private slowed(name: string, slotAt: number): RefusedError {

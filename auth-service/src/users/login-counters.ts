@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { fromDbTime, toDbTime } from '../../../common/src/db-time';
-import { selectPrepared } from '../../../common/src/prepared-query';
 
 /** What one client's failures did to its standing with one account. */
 export type FailureOutcome =
@@ -35,18 +34,18 @@ export class LoginCounters {
 
   /**
    * The client's standing with the account: refused until when (if now), last success.
-   * Read by every login, a flood's included: one prepared statement, no query building.
+   * Read by every login, a flood's included: one primary-key read.
    */
   async clientStanding(
     name: string,
     client: string,
     now: Date,
   ): Promise<{ refusedUntil: Date | null; lastSuccessAt: Date | null }> {
-    const [row] = await selectPrepared<{ refused_until: string | null; last_success_at: string | null }>(
-      this.db,
-      'select refused_until, last_success_at from login_clients where username_normalized = ? and client_key = ?',
-      [name, client],
-    );
+    const row: { refused_until: string | null; last_success_at: string | null } | undefined = await this.db(
+      'login_clients',
+    )
+      .where({ username_normalized: name, client_key: client })
+      .first('refused_until', 'last_success_at');
     const refusedUntil = row?.refused_until ? fromDbTime(row.refused_until) : null;
     return {
       refusedUntil: refusedUntil && refusedUntil > now ? refusedUntil : null,
@@ -63,7 +62,13 @@ export class LoginCounters {
    * right with the new values, SQLite with the old ones, and this order reads the same
    * (old) count on both.
    */
-  async recordFailure(name: string, client: string, maxFailures: number, lockMs: number, now: Date) {
+  async recordFailure(
+    name: string,
+    client: string,
+    maxFailures: number,
+    lockMs: number,
+    now: Date,
+  ): Promise<FailureOutcome> {
     const timestamp = toDbTime(now);
     const until = toDbTime(new Date(now.getTime() + lockMs));
     const count = () =>
@@ -80,8 +85,8 @@ export class LoginCounters {
       });
     const counted = await this.onExistingRow(name, client, now, count);
     const standing = await this.clientStanding(name, client, now);
-    if (standing.refusedUntil === null) return { refusedUntil: null, startedRefusal: false } as FailureOutcome;
-    return { refusedUntil: standing.refusedUntil, startedRefusal: counted } as FailureOutcome;
+    if (standing.refusedUntil === null) return { refusedUntil: null, startedRefusal: false };
+    return { refusedUntil: standing.refusedUntil, startedRefusal: counted };
   }
 
   /**
@@ -133,7 +138,8 @@ export class LoginCounters {
       outcome = { granted: true, slotAt, reservedMs, startedSlowing: !free && paced === 0 };
       return { budgetUntilMs: budgetUntil + reservedMs, pacedAttempts: free ? paced : paced + 1 };
     });
-    return outcome as SlotOutcome;
+    if (outcome === undefined) throw new Error('the account budget was written without deciding the attempt');
+    return outcome;
   }
 
   /** A successful login gives its reservation back to the account's budget. */
@@ -159,10 +165,9 @@ export class LoginCounters {
     ) => { budgetUntilMs: number; pacedAttempts: number } | null,
   ): Promise<void> {
     for (;;) {
-      const row = (await this.db('login_accounts')
+      const row: { budget_until: string; paced_attempts: number | string } | undefined = await this.db('login_accounts')
         .where('username_normalized', name)
-        .first('budget_until', 'paced_attempts')) as
-        { budget_until: string; paced_attempts: number | string } | undefined;
+        .first('budget_until', 'paced_attempts');
       if (!row) {
         await this.ensureAccountRow(name, new Date());
         continue;
@@ -198,11 +203,11 @@ export class LoginCounters {
    */
   async deleteStale(now: Date, knownForMs: number, staleMs: number, batchSize: number): Promise<number> {
     const timestamp = toDbTime(now);
-    const accounts = (await this.db('login_accounts')
+    const accounts: string[] = await this.db('login_accounts')
       .where('budget_until', '<=', timestamp)
       .limit(batchSize)
-      .pluck('id')) as string[];
-    const clients = (await this.db('login_clients')
+      .pluck('id');
+    const clients: string[] = await this.db('login_clients')
       .where((refused) => refused.whereNull('refused_until').orWhere('refused_until', '<=', timestamp))
       .andWhere((known) =>
         known
@@ -211,7 +216,7 @@ export class LoginCounters {
       )
       .andWhere('updated_at', '<=', toDbTime(new Date(now.getTime() - staleMs)))
       .limit(batchSize)
-      .pluck('id')) as string[];
+      .pluck('id');
     const deleted =
       (accounts.length > 0 ? await this.db('login_accounts').whereIn('id', accounts).del() : 0) +
       (clients.length > 0 ? await this.db('login_clients').whereIn('id', clients).del() : 0);

@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Knex } from 'knex';
+import { isUniqueViolation } from '../../../common/src/database-errors';
 import { toDbTime } from '../../../common/src/db-time';
 import { AlreadyExistsError } from '../errors';
 import { normalizeUsername } from './password-policy';
@@ -29,20 +30,14 @@ function toRecord(row: UserRow): UserRecord {
   };
 }
 
-/** SQLite and MySQL both report a unique-index violation, each in its own words. */
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}
-
 export class UserRepository {
   constructor(private readonly db: Knex) {}
 
   async findByUsername(username: string): Promise<UserRecord | null> {
-    const row = (await this.db('users')
+    const row: UserRow | undefined = await this.db('users')
       .select('id', 'username', 'password_hash', 'role')
       .where('username_normalized', normalizeUsername(username))
-      .first()) as UserRow | undefined;
+      .first();
     return row ? toRecord(row) : null;
   }
 

@@ -4,7 +4,7 @@ import { authServiceName, callMetadata, loadAuthService, type AuthServiceClient 
 import type { LoginResponse__Output } from '../../../generated/proto/aletheia/auth/v1/LoginResponse';
 import type { RefreshResponse__Output } from '../../../generated/proto/aletheia/auth/v1/RefreshResponse';
 import type { ValidateTokenResponse__Output } from '../../../generated/proto/aletheia/auth/v1/ValidateTokenResponse';
-import type { GatewayMetrics } from '../health/metrics';
+import type { GatewayMetrics } from '../ops/metrics';
 import type { Caller } from './caller';
 import { problemFromGrpc, refusalReasonOf } from './grpc-errors';
 
@@ -36,14 +36,15 @@ type Invocation<Response> = (
   callback: Callback<Response>,
 ) => grpc.ClientUnaryCall;
 
-interface HealthClient extends grpc.Client {
-  check(
-    request: { service: string },
-    metadata: grpc.Metadata,
-    options: grpc.CallOptions,
-    callback: Callback<{ status: string }>,
-  ): grpc.ClientUnaryCall;
+interface CallOptions {
+  timeoutMs?: number;
+  /** What UNAUTHENTICATED means for this call: wrong credentials (login) or a bad token. */
+  unauthenticated?: 'unauthenticated' | 'invalid-credentials';
+  signal?: AbortSignal;
 }
+
+/** The standard health service's Check, as grpc-health-check defines it. */
+const healthCheck = healthService.Check;
 
 /**
  * The gateway's one channel to the auth service. Every call carries a deadline, the
@@ -53,7 +54,8 @@ interface HealthClient extends grpc.Client {
  */
 export class AuthClient {
   private readonly client: AuthServiceClient;
-  private readonly health: HealthClient;
+  /** A plain client on the same channel, for the health service's Check. */
+  private readonly health: grpc.Client;
 
   constructor(
     private readonly options: AuthClientOptions,
@@ -61,12 +63,7 @@ export class AuthClient {
   ) {
     const AuthService = loadAuthService();
     this.client = new AuthService(options.address, grpc.credentials.createInsecure(), channelOptions);
-    const Health = grpc.makeGenericClientConstructor(healthService, 'Health') as unknown as new (
-      address: string,
-      credentials: grpc.ChannelCredentials,
-      options: grpc.ClientOptions,
-    ) => HealthClient;
-    this.health = new Health(options.address, grpc.credentials.createInsecure(), {
+    this.health = new grpc.Client(options.address, grpc.credentials.createInsecure(), {
       channelOverride: this.client.getChannel(),
     });
   }
@@ -106,12 +103,19 @@ export class AuthClient {
   /** True when the auth service's health service reports SERVING. */
   async serving(caller: Caller): Promise<boolean> {
     try {
-      const answer = await this.call<{ status: string }>(
+      const answer = await this.call<object>(
         'Health.Check',
-        (...call) => this.health.check({ service: authServiceName }, ...call),
+        (...call) =>
+          this.health.makeUnaryRequest(
+            healthCheck.path,
+            healthCheck.requestSerialize,
+            healthCheck.responseDeserialize,
+            { service: authServiceName },
+            ...call,
+          ),
         caller,
       );
-      return answer.status === 'SERVING';
+      return 'status' in answer && answer.status === 'SERVING';
     } catch {
       return false;
     }
@@ -125,11 +129,7 @@ export class AuthClient {
     method: string,
     invoke: Invocation<Response>,
     caller: Caller,
-    {
-      timeoutMs = this.options.timeoutMs,
-      unauthenticated = 'unauthenticated' as 'unauthenticated' | 'invalid-credentials',
-      signal = undefined as AbortSignal | undefined,
-    } = {},
+    { timeoutMs = this.options.timeoutMs, unauthenticated = 'unauthenticated', signal }: CallOptions = {},
   ): Promise<Response> {
     const metadata = new grpc.Metadata();
     metadata.set(callMetadata.requestId, caller.requestId);
@@ -146,7 +146,9 @@ export class AuthClient {
         const refusal = error && refusalReasonOf(error);
         if (refusal) this.metrics.countRefusal(method, refusal);
         if (error) reject(problemFromGrpc(error, unauthenticated));
-        else resolve(response as Response);
+        else if (response === undefined)
+          reject(problemFromGrpc(new Error(`${method} answered nothing`), unauthenticated));
+        else resolve(response);
       });
       if (signal?.aborted) call.cancel();
       else signal?.addEventListener('abort', cancel, { once: true });

@@ -1,6 +1,7 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import type { SecurityScheme } from '../http/contract';
 import { ProblemError } from '../http/problem';
-import { operationOf } from '../http/observability';
+import type { Principal } from './principal';
 import type { TokenValidator } from './token-validator';
 import { callerOf } from './caller';
 
@@ -13,36 +14,53 @@ function bearerToken(req: Request): string | undefined {
   return headers.length === 1 ? bearerPattern.exec(headers[0])?.[1] : undefined;
 }
 
+/** What the bearer check found, for the handlers of operations that need a token. */
+export interface Caller {
+  /** Undefined only on the refresh route, which also takes its token in the body. */
+  token?: string;
+  /** Set for access tokens (validated); a refresh token is judged by the auth service itself. */
+  principal?: Principal;
+}
+
+const callers = new WeakMap<Response, Caller>();
+
 /** The token the bearer check accepted, for handlers that pass it on (refresh, logout). */
 export function bearerTokenOf(res: Response): string {
-  const token = res.locals.bearerToken as string | undefined;
+  const token = callers.get(res)?.token;
   if (token === undefined) throw new ProblemError('unauthenticated', 'This route needs a bearer token.');
   return token;
 }
 
+/** The principal the bearer check validated for this request. */
+export function principalOf(res: Response): Principal {
+  const principal = callers.get(res)?.principal;
+  if (!principal) throw new ProblemError('unauthenticated', 'This route needs a bearer token.');
+  return principal;
+}
+
 /**
- * The bearer check, before any request validation so that 401 comes before 400. The
- * operations that need a token, and which kind, are read from openapi.yaml. Access
- * tokens are validated (res.locals.principal). A refresh token is only handed to the
- * refresh handler, which the auth service judges: that route also takes it in its body,
- * so a missing header is the handler's to answer.
+ * The bearer check of an operation that needs `scheme`, mounted on its route before any
+ * request validation so that 401 comes before 400. Access tokens are validated. A refresh
+ * token is only handed to the refresh handler, which the auth service judges: that route
+ * also takes it in its body, so a missing header is the handler's to answer.
  */
-export function bearerAuthentication(tokens: TokenValidator): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const operation = operationOf(res.locals);
-    if (operation?.security == null) return next();
+export function bearerCheck(tokens: TokenValidator, scheme: SecurityScheme): RequestHandler {
+  return (req, res, next) => {
     const token = bearerToken(req);
-    res.locals.bearerToken = token;
-    if (operation.security === 'refreshToken') return next();
-    if (token === undefined)
+    if (scheme === 'refreshToken') {
+      callers.set(res, { token });
+      return next();
+    }
+    if (token === undefined) {
       throw new ProblemError('unauthenticated', 'This route needs an `Authorization: Bearer <token>` header.');
+    }
     const principal = tokens.validate(token, () => callerOf(req));
     if (!(principal instanceof Promise)) {
-      res.locals.principal = principal;
+      callers.set(res, { token, principal });
       return next();
     }
     return principal.then((validated) => {
-      res.locals.principal = validated;
+      callers.set(res, { token, principal: validated });
       next();
     });
   };

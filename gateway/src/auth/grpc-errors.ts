@@ -8,7 +8,7 @@ const defaultRefusalRetrySeconds = 60;
 const unavailableRetrySeconds = 1;
 
 function isServiceError(error: unknown): error is ServiceError {
-  return error instanceof Error && typeof (error as Partial<ServiceError>).code === 'number' && 'metadata' in error;
+  return error instanceof Error && 'code' in error && typeof error.code === 'number' && 'metadata' in error;
 }
 
 function retryAfterFrom(error: ServiceError): number {
@@ -26,11 +26,15 @@ const refusals = {
 
 export type RefusalReason = keyof typeof refusals;
 
+function isRefusalReason(reason: string): reason is RefusalReason {
+  return reason in refusals;
+}
+
 /** Why the auth-service refused a call (RESOURCE_EXHAUSTED), or null for any other answer. */
 export function refusalReasonOf(error: ServiceError): RefusalReason | null {
   if (error.code !== GrpcStatus.RESOURCE_EXHAUSTED) return null;
   const reason = String(error.metadata?.get(callMetadata.refusalReason)[0] ?? '');
-  return reason in refusals ? (reason as RefusalReason) : 'auth-busy';
+  return isRefusalReason(reason) ? reason : 'auth-busy';
 }
 
 /**

@@ -2,13 +2,10 @@ import type { Response } from 'express';
 import type { components } from '../../../generated/openapi';
 import type { OperationHandlers } from '../http/operations';
 import type { AuthClient } from './auth-client';
-import { bearerTokenOf } from './bearer';
+import { bearerTokenOf, principalOf } from './bearer';
 import { callerOf } from './caller';
-import { principalOf } from './principal';
 import type { TokenValidator } from './token-validator';
 
-type Credentials = components['schemas']['Credentials'];
-type RefreshRequest = components['schemas']['RefreshRequest'];
 type TokenPair = components['schemas']['TokenPair'];
 
 interface IssuedTokens {
@@ -50,26 +47,31 @@ async function whileClientWaits(res: Response, call: (signal: AbortSignal) => Pr
   }
 }
 
+type AuthOperations = 'register' | 'login' | 'refresh' | 'logout';
+
 /** Accounts and sessions: each route is one call to the auth service. */
-export function authHandlers(deps: { auth: AuthClient; tokens: TokenValidator }): OperationHandlers {
+export function authHandlers(deps: {
+  auth: AuthClient;
+  tokens: TokenValidator;
+}): Pick<OperationHandlers, AuthOperations> {
   const { auth, tokens } = deps;
   return {
     register: async (req, res) => {
-      const { username, password } = req.body as Credentials;
+      const { username, password } = req.body;
       await whileClientWaits(res, async (signal) => {
         await auth.register(username, password, callerOf(req), signal);
         res.status(204).end();
       });
     },
     login: async (req, res) => {
-      const { username, password } = req.body as Credentials;
+      const { username, password } = req.body;
       await whileClientWaits(res, async (signal) => {
         sendTokenPair(res, await auth.login(username, password, callerOf(req, { userAgent: true }), signal));
       });
     },
     refresh: async (req, res) => {
       // The body's token wins: a generated client may send its access token on every request.
-      const token = (req.body as RefreshRequest | undefined)?.refreshToken ?? bearerTokenOf(res);
+      const token = req.body?.refreshToken ?? bearerTokenOf(res);
       sendTokenPair(res, await auth.refresh(token, callerOf(req)));
     },
     logout: async (req, res) => {

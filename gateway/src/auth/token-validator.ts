@@ -5,7 +5,9 @@ import type { Caller } from './caller';
 import type { Principal, Role } from './principal';
 import type { TokenCache } from './token-cache';
 
-const roles: ReadonlySet<string> = new Set<Role>(['USER', 'ADMIN']);
+function isRole(role: string): role is Role {
+  return role === 'USER' || role === 'ADMIN';
+}
 
 function cacheKey(token: string): string {
   return hash('sha256', token, 'base64');
@@ -48,7 +50,8 @@ export class TokenValidator {
   private async validateRemotely(key: string, token: string, caller: Caller): Promise<Principal> {
     const startedAt = this.cache.now();
     const answer = await this.auth.validateToken(token, caller);
-    if (!roles.has(answer.role)) {
+    const role = answer.role;
+    if (!isRole(role)) {
       throw new ProblemError('internal-error', 'The request could not be completed.', {
         cause: new Error(`auth service returned an unknown role ${JSON.stringify(answer.role)}`),
       });
@@ -56,7 +59,7 @@ export class TokenValidator {
     const principal: Principal = {
       userId: answer.userId,
       username: answer.username,
-      role: answer.role as Role,
+      role,
       sessionId: answer.sessionId,
     };
     this.cache.set(key, principal, Number(answer.expiresAt) * 1000, startedAt);

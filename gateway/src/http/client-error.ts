@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { problemCatalogue, problemTypeBase, type ProblemCode } from './problem';
+import { ProblemError, type ProblemCode } from './problem';
 
 const reasons: Partial<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout' };
 
@@ -30,8 +30,9 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     return;
   }
   const { code, detail } = problemOf(error.code);
-  const { status, title } = problemCatalogue[code];
-  const body = JSON.stringify({ type: `${problemTypeBase}${code}`, title, status, detail, instance: '/' });
+  const problem = new ProblemError(code, detail);
+  const status = problem.status;
+  const body = JSON.stringify(problem.body('/'));
   socket.end(
     `HTTP/1.1 ${status} ${reasons[status]}\r\n` +
       'Content-Type: application/problem+json\r\n' +

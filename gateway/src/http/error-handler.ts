@@ -23,14 +23,14 @@ interface BodyParserError {
 }
 
 function isBodyParserError(error: unknown): error is BodyParserError {
-  return error instanceof Error && typeof (error as Partial<BodyParserError>).type === 'string' && 'status' in error;
+  return error instanceof Error && typeof Reflect.get(error, 'type') === 'string' && 'status' in error;
 }
 
 export function isValidatorError(error: unknown): error is ValidatorError {
   return (
     error instanceof Error &&
-    typeof (error as Partial<ValidatorError>).status === 'number' &&
-    Array.isArray((error as Partial<ValidatorError>).errors)
+    typeof Reflect.get(error, 'status') === 'number' &&
+    Array.isArray(Reflect.get(error, 'errors'))
   );
 }
 
@@ -80,6 +80,12 @@ function fromBodyParser(error: BodyParserError): ProblemError {
 /** Every failure, whatever raised it, as the ProblemError a client may see. */
 export function toProblem(error: unknown): ProblemError {
   if (error instanceof ProblemError) return error;
+  // The router decodes path parameters; a broken percent-encoding is the client's.
+  if (error instanceof URIError) {
+    return new ProblemError('invalid-request', 'The request does not match the contract.', {
+      errors: [{ path: '/path', message: 'must be valid percent-encoded UTF-8' }],
+    });
+  }
   if (isBodyParserError(error)) return fromBodyParser(error);
   if (isValidatorError(error)) return fromValidator(error);
   if (isDatabaseUnavailable(error)) {
@@ -120,13 +126,6 @@ export function problemDetailsHandler(logger: Logger): ErrorRequestHandler {
     if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
     for (const [name, value] of Object.entries(problem.options.headers ?? {})) res.setHeader(name, value);
     res.status(problem.status).type('application/problem+json');
-    res.json({
-      type: problem.type,
-      title: problem.title,
-      status: problem.status,
-      detail: problem.detail,
-      instance: pathOf(req),
-      ...(problem.options.errors ? { errors: problem.options.errors } : {}),
-    });
+    res.json(problem.body(pathOf(req)));
   };
 }

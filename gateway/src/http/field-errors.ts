@@ -1,6 +1,5 @@
 import type { ErrorRequestHandler } from 'express';
 import { isValidatorError, type ValidatorError } from './error-handler';
-import { operationOf } from './observability';
 import type { ContractSchemas, OperationSchemas, SchemaNode } from './operation-schemas';
 import { ProblemError, type ProblemFieldError } from './problem';
 import { queryReadingErrorsOf } from './query-reading';
@@ -81,11 +80,12 @@ function inWords(
  * lengths, enums, formats, types); what reading the query string found comes first. The validator's own messages quote regular
  * expressions and JSON Schema jargon that an app cannot show to a person.
  */
-export function validationErrorsInWords(schemas: ContractSchemas): ErrorRequestHandler {
+export function validationErrorsInWords(
+  schemas: ContractSchemas,
+  found: OperationSchemas | undefined,
+): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (!isValidatorError(error) || error.status !== 400) return next(error);
-    const operation = operationOf(res.locals);
-    const found = operation && schemas.of(operation.method, operation.template);
     next(
       new ProblemError('invalid-request', 'The request does not match the contract.', {
         errors: inWords(schemas, found, error, queryReadingErrorsOf(res)),

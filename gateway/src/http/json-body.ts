@@ -1,6 +1,5 @@
 import express, { type Request, type RequestHandler } from 'express';
 import { isLosslessNumber, parse } from 'lossless-json';
-import { operationOf } from './observability';
 import { ProblemError, type ProblemFieldError } from './problem';
 import type { ReadingRules } from './request-reading';
 
@@ -59,19 +58,19 @@ function parseBody(text: string, rules: ReadingRules): unknown {
   }
   const errors: ProblemFieldError[] = [];
   const holder: Record<string, unknown> = { root };
-  const pending: Array<{ parent: Record<string, unknown> | unknown[]; key: string | number; path: string }> = [
+  const pending: Array<{ parent: object; key: string | number; path: string }> = [
     { parent: holder, key: 'root', path: '/body' },
   ];
   for (let entry = pending.pop(); entry; entry = pending.pop()) {
     const { parent, key, path } = entry;
-    const value = (parent as Record<string | number, unknown>)[key];
+    const value: unknown = Reflect.get(parent, key);
     if (isLosslessNumber(value)) {
       if (!rules.jsonNumber.test(value.value))
         errors.push({
           path,
           message: 'must be written as plain digits with at most two decimal places, without a sign or an exponent',
         });
-      (parent as Record<string | number, unknown>)[key] = Number(value.value);
+      Reflect.set(parent, key, Number(value.value));
     } else if (typeof value === 'string') {
       if (unpairedSurrogate.test(value))
         errors.push({ path, message: 'must be well-formed Unicode, without an unpaired surrogate' });
@@ -85,7 +84,7 @@ function parseBody(text: string, rules: ReadingRules): unknown {
             path: memberPath,
             message: 'must be a well-formed Unicode name, without an unpaired surrogate',
           });
-        pending.push({ parent: value as Record<string, unknown>, key: member, path: memberPath });
+        pending.push({ parent: value, key: member, path: memberPath });
       }
     }
   }
@@ -94,16 +93,15 @@ function parseBody(text: string, rules: ReadingRules): unknown {
 }
 
 /**
- * Reads the JSON body of operations that take one, by the rules of openapi.yaml's
- * `x-request-reading`: UTF-8 only (JSON's one interchange encoding, RFC 8259), so a
- * charset other than UTF-8, two Content-Type headers or a content coding is 415; bytes
- * that are not UTF-8 are 400, never replaced. Other media types are left unread (the
- * validator answers 415). Empty text is not JSON (400). Operations without a body (GET,
- * DELETE, …) never read it, whatever its type.
+ * Reads the JSON body of an operation that takes one (mounted on those routes only:
+ * operations without a body never read it, whatever its type), by the rules of
+ * openapi.yaml's `x-request-reading`: UTF-8 only (JSON's one interchange encoding, RFC
+ * 8259), so a charset other than UTF-8, two Content-Type headers or a content coding is
+ * 415; bytes that are not UTF-8 are 400, never replaced. Other media types are left
+ * unread (the validator answers 415). Empty text is not JSON (400).
  */
 export function jsonBody(rules: ReadingRules): RequestHandler {
   return (req, res, next) => {
-    if (!operationOf(res.locals)?.hasBody) return next();
     if (!hasOnlyUtf8Charset(req)) return next(notUtf8Json());
     readBytes(req, res, (error?: unknown) => {
       if (error) return next(error);

@@ -1,35 +1,34 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import type { GatewayMetrics } from '../health/metrics';
-import type { ContractOperation, OperationIndex } from './operation-index';
+import type { GatewayMetrics } from '../ops/metrics';
 import { assignRequestId } from './request-id';
 
 /** Probes and scrapes arrive every few seconds; logging each would drown the rest. */
 const quietPaths = new Set(['/healthz', '/metrics']);
 
-export function operationOf(locals: Record<string, unknown>): ContractOperation | undefined {
-  return locals.operation as ContractOperation | undefined;
+/** The route template (of openapi.yaml) each routed request was matched to. */
+const routes = new WeakMap<Request, string>();
+
+/** Mounted first on each route: names the request's route template in its metrics. */
+export function routeTemplate(template: string): RequestHandler {
+  return (req, _res, next) => {
+    routes.set(req, template);
+    next();
+  };
 }
 
 /**
- * The first middleware: assigns the request id, finds the contract operation the request
- * addresses (once, for the bearer check, the body parser and the metrics), and when the
- * response ends records one latency observation by route template, method and status
+ * The first middleware: assigns the request id, and when the response ends records one
+ * latency observation by route template (see routeTemplate), method and status
  * and logs one line if the answer's level is enabled (only id, method, URL and outcome:
  * tokens, cookies and passwords never appear). At a production level (warn) a successful
  * request costs a level check, no child logger and no serialization. One middleware and
  * one pair of listeners: each Express layer and each listener is paid on every request.
  */
-export function observeRequests(deps: {
-  operations: OperationIndex;
-  metrics: GatewayMetrics;
-  logger: Logger;
-}): RequestHandler {
-  const { operations, metrics, logger } = deps;
+export function observeRequests(deps: { metrics: GatewayMetrics; logger: Logger }): RequestHandler {
+  const { metrics, logger } = deps;
   return (req, res, next) => {
     req.id = assignRequestId(req, res);
-    const operation = operations.match(req.method, req.path);
-    res.locals.operation = operation;
     const logged = !quietPaths.has(req.url);
     const started = process.hrtime.bigint();
     const done = () => {
@@ -39,7 +38,7 @@ export function observeRequests(deps: {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       // An aborted request has no status the client saw: it is logged, not measured.
       if (res.writableFinished) {
-        const route = operation?.template ?? (req.originalUrl.startsWith('/docs/') ? '/docs/{asset}' : 'unmatched');
+        const route = routes.get(req) ?? (req.originalUrl.startsWith('/docs/') ? '/docs/{asset}' : 'unmatched');
         metrics.observeHttp(req.method, route, status, seconds);
       }
       if (!logged) return;

@@ -14,18 +14,37 @@ export interface OperationSchemas {
 
 const methods = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
-/** Follows `$ref`s (local ones: the contract is one document) until a node that is not one. */
+/** A JSON object of the document (not an array, not a value). */
+export function isNode(value: unknown): value is SchemaNode {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A member of a node, when `at` is one. */
+function member(at: unknown, key: string): unknown {
+  return isNode(at) ? at[key] : undefined;
+}
+
+/** The nodes of a list (a `parameters` array), when `list` is one. */
+function nodes(list: unknown): unknown[] {
+  return Array.isArray(list) ? list : [];
+}
+
+/**
+ * Follows `$ref`s (local ones: the contract is one document) until a node that is not
+ * one; an empty node where the document has nothing.
+ */
 export function resolveRef(document: ContractDocument, node: unknown): SchemaNode {
-  let current = node as SchemaNode;
-  for (let hops = 0; typeof current?.$ref === 'string'; hops += 1) {
-    if (hops > 32) throw new Error(`openapi.yaml: $ref cycle at ${String(current.$ref)}`);
-    current = (current.$ref as string)
+  let current = node;
+  for (let hops = 0; ; hops += 1) {
+    const ref = member(current, '$ref');
+    if (typeof ref !== 'string') return isNode(current) ? current : {};
+    if (hops > 32) throw new Error(`openapi.yaml: $ref cycle at ${ref}`);
+    current = ref
       .replace(/^#\//, '')
       .split('/')
       .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-      .reduce<SchemaNode>((at, key) => at[key] as SchemaNode, document as unknown as SchemaNode);
+      .reduce<unknown>((at, key) => member(at, key), document);
   }
-  return current;
 }
 
 /**
@@ -40,10 +59,10 @@ export class ContractSchemas {
     for (const [template, rawItem] of Object.entries(document.paths ?? {})) {
       const item = resolveRef(document, rawItem);
       for (const method of methods) {
-        const operation = item[method] as SchemaNode | undefined;
-        if (!operation) continue;
+        const operation = item[method];
+        if (!isNode(operation)) continue;
         const schemas: OperationSchemas = { query: new Map(), headers: new Map(), params: new Map() };
-        const parameters = [...((item.parameters as unknown[]) ?? []), ...((operation.parameters as unknown[]) ?? [])];
+        const parameters = [...nodes(item.parameters), ...nodes(operation.parameters)];
         for (const raw of parameters) {
           const parameter = resolveRef(document, raw);
           const schema = { ...resolveRef(document, parameter.schema), description: parameter.description };
@@ -52,8 +71,8 @@ export class ContractSchemas {
           else if (parameter.in === 'header') schemas.headers.set(name.toLowerCase(), schema);
           else if (parameter.in === 'path') schemas.params.set(name, schema);
         }
-        const body = resolveRef(document, operation.requestBody) as { content?: Record<string, { schema?: unknown }> };
-        const bodySchema = body?.content?.['application/json']?.schema;
+        const body = resolveRef(document, operation.requestBody);
+        const bodySchema = member(member(body.content, 'application/json'), 'schema');
         if (bodySchema) schemas.body = resolveRef(document, bodySchema);
         this.operations.set(`${method.toUpperCase()} ${template}`, schemas);
       }
@@ -76,8 +95,7 @@ export class ContractSchemas {
     if (part !== 'body' || !schemas.body) return undefined;
     let schema: SchemaNode | undefined = schemas.body;
     for (const key of name === undefined ? [] : [name, ...rest]) {
-      const properties = schema?.properties as Record<string, unknown> | undefined;
-      const next: unknown = properties?.[key] ?? (/^\d+$/.test(key) ? schema?.items : undefined);
+      const next: unknown = member(schema?.properties, key) ?? (/^\d+$/.test(key) ? schema?.items : undefined);
       schema = next === undefined ? undefined : resolveRef(this.document, next);
     }
     return schema;

@@ -4,19 +4,22 @@
  * details. Codes are stable: clients match on `type`.
  */
 export const problemCatalogue = {
+  // The request itself breaks the contract or an order rule.
   'invalid-request': { status: 400, title: 'Invalid request' },
   'invalid-status-transition': { status: 400, title: 'Invalid status transition' },
   'order-not-cancellable': { status: 400, title: 'Order not cancellable' },
+  'payload-too-large': { status: 413, title: 'Payload too large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  // Who is asking, and whether they may.
   unauthenticated: { status: 401, title: 'Unauthenticated' },
   'invalid-credentials': { status: 401, title: 'Invalid credentials' },
   forbidden: { status: 403, title: 'Forbidden' },
+  // Where, when and against what it arrived.
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'request-timeout': { status: 408, title: 'Request timeout' },
   'username-taken': { status: 409, title: 'Username taken' },
   'idempotency-key-in-flight': { status: 409, title: 'Idempotency key in flight' },
-  'payload-too-large': { status: 413, title: 'Payload too large' },
-  'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency key reused' },
   'client-throttled': { status: 429, title: 'Client throttled' },
   'too-many-login-failures': { status: 429, title: 'Too many login failures' },
@@ -59,5 +62,17 @@ export class ProblemError extends Error {
 
   get type(): string {
     return problemTypeBase + this.code;
+  }
+
+  /** The RFC 9457 body a client sees, for the request path `instance`. */
+  body(instance: string) {
+    return {
+      type: this.type,
+      title: this.title,
+      status: this.status,
+      detail: this.detail,
+      instance,
+      ...(this.options.errors ? { errors: this.options.errors } : {}),
+    };
   }
 }

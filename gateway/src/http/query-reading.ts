@@ -1,12 +1,13 @@
 import type { RequestHandler, Response } from 'express';
-import { operationOf } from './observability';
-import type { ContractSchemas } from './operation-schemas';
+import type { SchemaNode } from './operation-schemas';
 import { ProblemError, type ProblemFieldError } from './problem';
 import type { ReadingRules } from './request-reading';
 
+const readingErrors = new WeakMap<Response, ProblemFieldError[]>();
+
 /** What reading the query string found wrong, kept for the validator's report. */
 export function queryReadingErrorsOf(res: Response): ProblemFieldError[] {
-  return (res.locals.queryReadingErrors as ProblemFieldError[] | undefined) ?? [];
+  return readingErrors.get(res) ?? [];
 }
 
 /**
@@ -19,10 +20,8 @@ export function queryReadingErrorsOf(res: Response): ProblemFieldError[] {
  * one answer names every broken part of the request; `refuseUnreadableQuery` refuses
  * the request when the validator found nothing else.
  */
-export function queryReading(schemas: ContractSchemas, rules: ReadingRules): RequestHandler {
+export function queryReading(query: Map<string, SchemaNode> | undefined, rules: ReadingRules): RequestHandler {
   return (req, res, next) => {
-    const operation = operationOf(res.locals);
-    const query = operation && schemas.of(operation.method, operation.template)?.query;
     const errors: ProblemFieldError[] = [];
     for (const [name, value] of Object.entries(req.query ?? {})) {
       const path = `/query/${name}`;
@@ -33,7 +32,7 @@ export function queryReading(schemas: ContractSchemas, rules: ReadingRules): Req
       )
         errors.push({ path, message: 'must be written in plain decimal digits, such as 10' });
     }
-    if (errors.length > 0) res.locals.queryReadingErrors = errors;
+    if (errors.length > 0) readingErrors.set(res, errors);
     next();
   };
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { uuidv7 } from '../../../common/src/uuid';
+import { uuidv7 } from '../ids/uuid';
 
 declare module 'node:http' {
   interface IncomingMessage {

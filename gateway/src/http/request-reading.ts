@@ -13,10 +13,9 @@ export interface ReadingRules {
 }
 
 export function readingRules(document: ContractDocument): ReadingRules {
-  const stated = (document as unknown as Record<string, unknown>)['x-request-reading'] as
-    Record<string, unknown> | undefined;
+  const stated: unknown = Reflect.get(document, 'x-request-reading');
   const pattern = (name: string): RegExp => {
-    const source = stated?.[name];
+    const source: unknown = typeof stated === 'object' && stated !== null ? Reflect.get(stated, name) : undefined;
     if (typeof source !== 'string') throw new Error(`openapi.yaml: x-request-reading.${name} is missing`);
     return new RegExp(source, 'u');
   };

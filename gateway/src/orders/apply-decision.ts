@@ -1,11 +1,10 @@
-import { uuidv7 } from '../../../common/src/uuid';
 import { toDbTime } from '../../../common/src/db-time';
 import type { Principal } from '../auth/principal';
+import { uuidv7 } from '../ids/uuid';
 import type { OrdersDeps } from './deps';
 import { findExistingOrder } from './get-order';
+import { presentOrder, type HistoryRecord } from './order-records';
 import type { Decision, OrderState } from './order-rules';
-import { presentOrder } from './presenter';
-import { applyStatusChange, type HistoryRow } from './repository';
 import type { Order } from './types';
 
 /** The rule a request is judged by, against the order as it is now (throws 403/400). */
@@ -19,11 +18,12 @@ export type Rule = (actor: Principal, order: OrderState) => Decision;
  */
 export async function applyDecision(deps: OrdersDeps, actor: Principal, orderId: string, rule: Rule): Promise<Order> {
   for (;;) {
-    const { invoice, history } = await findExistingOrder(deps, orderId);
+    const stored = await findExistingOrder(deps, orderId);
+    const { invoice, history } = stored;
     const decision = rule(actor, { userId: invoice.user_id, orderType: invoice.order_type, status: invoice.status });
-    if (decision.kind === 'unchanged') return presentOrder(invoice, history);
+    if (decision.kind === 'unchanged') return presentOrder(stored);
     const at = toDbTime(new Date());
-    const entry: HistoryRow = {
+    const entry: HistoryRecord = {
       id: uuidv7(),
       invoice_id: invoice.id,
       from_status: invoice.status,
@@ -33,12 +33,12 @@ export async function applyDecision(deps: OrdersDeps, actor: Principal, orderId:
       created_at: at,
       updated_at: at,
     };
-    if (await applyStatusChange(deps.db, { invoice, to: decision.to, history: entry })) {
+    if (await deps.orders.changeStatus(invoice, decision.to, entry)) {
       const cancelledAt = decision.to === 'CANCELLED' ? at : invoice.cancelled_at;
-      return presentOrder({ ...invoice, status: decision.to, updated_at: at, cancelled_at: cancelledAt }, [
-        ...history,
-        entry,
-      ]);
+      return presentOrder({
+        invoice: { ...invoice, status: decision.to, updated_at: at, cancelled_at: cancelledAt },
+        history: [...history, entry],
+      });
     }
   }
 }

@@ -1,13 +1,12 @@
-import { uuidv7 } from '../../../common/src/uuid';
 import { toDbTime } from '../../../common/src/db-time';
 import type { Principal } from '../auth/principal';
-import { findPrices, findPricesStatement, pricesRead, type ProductPrices } from '../products/repository';
+import { uuidv7 } from '../ids/uuid';
+import type { ProductPrices } from '../products/product-repository';
 import type { OrdersDeps } from './deps';
-import { claimKey, completeClaimStatement, releaseAfterFailure, requestFingerprint, type Claim } from './idempotency';
+import { claimKey, releaseAfterFailure, requestFingerprint } from './idempotency';
+import type { Claim } from './idempotency-keys';
 import { totalPrice, twoPlaces } from './money';
-import { presentOrder } from './presenter';
-import { findOrder, insertOrder, type HistoryRow, type InvoiceRow } from './repository';
-import { isPrimaryKeyViolation } from './sql-errors';
+import { presentOrder, type StoredOrder } from './order-records';
 import type { CreateOrderBody, Order, OrderType, ProductType } from './types';
 
 export interface CreateOrderRequest {
@@ -28,8 +27,8 @@ export interface NormalizedOrder {
   postalCode: string;
 }
 
-/** Another holder of the same claim (see claimLeaseMs) stored the order first. */
-class ClaimSettled extends Error {}
+/** A new order number is drawn while the unique index says one is taken (astronomically rare). */
+const maxOrderNumberAttempts = 5;
 
 export function normalizeOrder(body: CreateOrderBody): NormalizedOrder {
   return {
@@ -52,7 +51,9 @@ export function normalizeOrder(body: CreateOrderBody): NormalizedOrder {
 export async function createOrder(deps: OrdersDeps, request: CreateOrderRequest): Promise<Order> {
   const order = normalizeOrder(request.body);
   if (request.idempotencyKey === undefined) {
-    return writeOrder(deps, request, order, await findPrices(deps.db, order.productType));
+    const written = await writeOrder(deps, request, order, await deps.products.findPrices(order.productType));
+    if (written === undefined) throw new Error('an order without a claim found its new id taken');
+    return written;
   }
 
   const use = {
@@ -63,20 +64,19 @@ export async function createOrder(deps: OrdersDeps, request: CreateOrderRequest)
   };
   // A settled claim is rare (a request that outlived its lease); the second look answers it.
   for (;;) {
-    const outcome = await claimKey(deps.db, use, new Date(), [findPricesStatement(order.productType)]);
+    const outcome = await claimKey(deps.keys, use, new Date(), order.productType);
     if (outcome.kind === 'replay') {
-      const stored = await findOrder(deps.db, outcome.invoiceId);
+      const stored = await deps.orders.find(outcome.invoiceId);
       if (!stored) throw new Error(`idempotency key names a missing order ${outcome.invoiceId}`);
-      return presentOrder(stored.invoice, stored.history);
+      return presentOrder(stored);
     }
     try {
-      const prices = outcome.alongside
-        ? pricesRead(outcome.alongside[0])
-        : await findPrices(deps.db, order.productType);
-      return await writeOrder(deps, request, order, prices, outcome.claim);
+      const prices = outcome.prices ?? (await deps.products.findPrices(order.productType));
+      const written = await writeOrder(deps, request, order, prices, outcome.claim);
+      // Undefined: another holder of the claim stored the order first; the next claim replays it.
+      if (written !== undefined) return written;
     } catch (error) {
-      if (error instanceof ClaimSettled) continue;
-      await releaseAfterFailure(deps.db, outcome.claim, error);
+      await releaseAfterFailure(deps.keys, outcome.claim, error);
       throw error;
     }
   }
@@ -85,7 +85,7 @@ export async function createOrder(deps: OrdersDeps, request: CreateOrderRequest)
 /**
  * Writes the order at the product's price as of now (`prices`, read just before, so that
  * the transaction is one round trip; the order keeps that price whatever happens to the
- * product later).
+ * product later). Undefined when the claim's order id is already stored.
  */
 async function writeOrder(
   deps: OrdersDeps,
@@ -93,53 +93,52 @@ async function writeOrder(
   order: NormalizedOrder,
   prices: ProductPrices | undefined,
   claim?: Claim,
-): Promise<Order> {
+): Promise<Order | undefined> {
   if (!prices) throw new Error(`product ${order.productType} is missing: the orders database is not migrated`);
   const now = new Date();
   const at = toDbTime(now);
   const dateStamp = deps.calendar.dateStamp(now);
   const pricePerGram = request.orderType === 'PURCHASE' ? prices.purchase_price_per_gram : prices.sale_price_per_gram;
-  const invoice: InvoiceRow = {
-    id: claim?.invoiceId ?? uuidv7(),
-    order_number: deps.orderNumbers(request.orderType, dateStamp),
-    order_type: request.orderType,
-    status: 'PENDING',
-    product_type: order.productType,
-    quantity: order.quantity,
-    price_per_gram: pricePerGram,
-    total_price: totalPrice(pricePerGram, order.quantity),
-    currency: 'KRW',
-    delivery_address: order.deliveryAddress,
-    recipient_name: order.recipientName,
-    contact_number: order.contactNumber,
-    postal_code: order.postalCode,
-    user_id: request.actor.userId,
-    idempotency_key: claim?.key ?? null,
-    created_at: at,
-    updated_at: at,
-    cancelled_at: null,
+  const id = claim?.invoiceId ?? uuidv7();
+  const stored: StoredOrder = {
+    invoice: {
+      id,
+      order_number: deps.orderNumbers(request.orderType, dateStamp),
+      order_type: request.orderType,
+      status: 'PENDING',
+      product_type: order.productType,
+      quantity: order.quantity,
+      price_per_gram: pricePerGram,
+      total_price: totalPrice(pricePerGram, order.quantity),
+      currency: 'KRW',
+      delivery_address: order.deliveryAddress,
+      recipient_name: order.recipientName,
+      contact_number: order.contactNumber,
+      postal_code: order.postalCode,
+      user_id: request.actor.userId,
+      idempotency_key: claim?.key ?? null,
+      created_at: at,
+      updated_at: at,
+      cancelled_at: null,
+    },
+    history: [
+      {
+        id: uuidv7(),
+        invoice_id: id,
+        from_status: null,
+        to_status: 'PENDING',
+        changed_by: request.actor.userId,
+        changed_at: at,
+        created_at: at,
+        updated_at: at,
+      },
+    ],
   };
-  const history: HistoryRow = {
-    id: uuidv7(),
-    invoice_id: invoice.id,
-    from_status: null,
-    to_status: 'PENDING',
-    changed_by: request.actor.userId,
-    changed_at: at,
-    created_at: at,
-    updated_at: at,
-  };
-  try {
-    await insertOrder(
-      deps.db,
-      invoice,
-      history,
-      () => deps.orderNumbers(request.orderType, dateStamp),
-      claim ? [completeClaimStatement(claim, at)] : [],
-    );
-  } catch (error) {
-    if (claim && isPrimaryKeyViolation(error)) throw new ClaimSettled();
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await deps.orders.insert(stored, claim);
+    if (outcome.kind === 'inserted') return presentOrder(stored);
+    if (outcome.kind === 'id-taken') return undefined;
+    if (attempt >= maxOrderNumberAttempts) throw new Error('no free order number after several draws');
+    stored.invoice.order_number = deps.orderNumbers(request.orderType, dateStamp);
   }
-  return presentOrder(invoice, [history]);
 }

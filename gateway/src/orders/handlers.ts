@@ -1,55 +1,63 @@
-import type { Knex } from 'knex';
-import { principalOf } from '../auth/principal';
-import type { OperationHandlers } from '../http/operations';
-import { BusinessCalendar } from './business-calendar';
+import type { Response } from 'express';
+import { principalOf } from '../auth/bearer';
+import type { OperationHandlers, OperationRequest } from '../http/operations';
+import { ProblemError } from '../http/problem';
 import { cancelOrder } from './cancel-order';
 import { changeStatus } from './change-status';
 import { createOrder } from './create-order';
 import type { OrdersDeps } from './deps';
 import { getOrder } from './get-order';
-import { listOrders, type ListQuery } from './list-orders';
-import { randomOrderNumber } from './order-number';
-import type { CreateOrderBody, Order, OrderStatus, OrderType } from './types';
-import type { Request, RequestHandler, Response } from 'express';
+import { listOrders } from './list-orders';
+import type { OrderType } from './types';
 
-function sendCreated(res: Response, order: Order): void {
-  res.status(201).location(`/orders/${order.id}`).json(order);
+type OrderOperations =
+  'listOrders' | 'getOrder' | 'createPurchaseOrder' | 'createSaleOrder' | 'changeOrderStatus' | 'cancelOrder';
+
+/** A query parameter with a default in the contract: the validator has filled it in. */
+function defaulted(value: number | undefined, name: string): number {
+  if (value === undefined) {
+    throw new ProblemError('internal-error', 'The request could not be completed.', {
+      cause: new Error(`the validator left ${name} without its default`),
+    });
+  }
+  return value;
 }
 
-function createHandler(deps: OrdersDeps, orderType: OrderType): RequestHandler {
-  return async (req: Request, res: Response) => {
+function createHandler(deps: OrdersDeps, orderType: OrderType) {
+  return async (req: OperationRequest<'createPurchaseOrder' | 'createSaleOrder'>, res: Response) => {
     const order = await createOrder(deps, {
       actor: principalOf(res),
       orderType,
-      body: req.body as CreateOrderBody,
+      body: req.body,
       idempotencyKey: req.get('idempotency-key'),
     });
-    sendCreated(res, order);
+    res.status(201).location(`/orders/${order.id}`).json(order);
   };
 }
 
-/** The orders routes: each handler reads the validated request and calls one use-case. */
-export function orderHandlers(deps: { db: Knex; businessTimeZone: string }): OperationHandlers {
-  const orders: OrdersDeps = {
-    db: deps.db,
-    calendar: new BusinessCalendar(deps.businessTimeZone),
-    orderNumbers: randomOrderNumber,
-  };
+/** The orders routes: each handler reads the validated request and calls one use case. */
+export function orderHandlers(deps: OrdersDeps): Pick<OperationHandlers, OrderOperations> {
   return {
     listOrders: async (req, res) => {
-      res.json(await listOrders(orders, principalOf(res), req.query as unknown as ListQuery));
+      const { limit, offset, ...filters } = req.query;
+      res.json(
+        await listOrders(deps, principalOf(res), {
+          ...filters,
+          limit: defaulted(limit, 'limit'),
+          offset: defaulted(offset, 'offset'),
+        }),
+      );
     },
     getOrder: async (req, res) => {
-      res.json(await getOrder(orders, principalOf(res), req.params.orderId as string));
+      res.json(await getOrder(deps, principalOf(res), req.params.orderId));
     },
-    createPurchaseOrder: createHandler(orders, 'PURCHASE'),
-    createSaleOrder: createHandler(orders, 'SALE'),
+    createPurchaseOrder: createHandler(deps, 'PURCHASE'),
+    createSaleOrder: createHandler(deps, 'SALE'),
     changeOrderStatus: async (req, res) => {
-      const { status } = req.body as { status: OrderStatus };
-      res.json(await changeStatus(orders, principalOf(res), req.params.orderId as string, status));
+      res.json(await changeStatus(deps, principalOf(res), req.params.orderId, req.body.status));
     },
     cancelOrder: async (req, res) => {
-      res.json(await cancelOrder(orders, principalOf(res), req.params.orderId as string));
+      res.json(await cancelOrder(deps, principalOf(res), req.params.orderId));
     },
   };
 }

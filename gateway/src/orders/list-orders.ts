@@ -1,11 +1,11 @@
 import { toDbTime } from '../../../common/src/db-time';
 import type { Principal } from '../auth/principal';
 import type { OrdersDeps } from './deps';
-import { presentOrder } from './presenter';
-import { countOrders, findOrderPage, type OrderFilter } from './repository';
+import { presentOrder } from './order-records';
+import type { OrderFilter } from './order-repository';
 import type { OrderPage, OrderStatus, OrderType } from './types';
 
-/** The list query after validation (defaults applied by the validator). */
+/** The list query after validation (the contract's defaults applied). */
 export interface ListQuery {
   date?: string;
   orderType?: OrderType;
@@ -16,8 +16,7 @@ export interface ListQuery {
 
 /**
  * GET /orders: a USER's own orders (keyed by user id) or, for an ADMIN, everyone's; newest
- * first. One statement whatever the page size (the page, its orders' histories and the
- * count); a second one counts only when the page is empty.
+ * first, with the count of all that match.
  */
 export async function listOrders(deps: OrdersDeps, actor: Principal, query: ListQuery): Promise<OrderPage> {
   const filter: OrderFilter = {
@@ -30,10 +29,9 @@ export async function listOrders(deps: OrdersDeps, actor: Principal, query: List
     filter.createdFrom = toDbTime(day.start);
     filter.createdBefore = toDbTime(day.end);
   }
-  const page = await findOrderPage(deps.db, filter, query.limit, query.offset);
-  const total = page.total ?? (await countOrders(deps.db, filter));
+  const { orders, total } = await deps.orders.findPage(filter, query.limit, query.offset);
   return {
-    data: page.orders.map((order) => presentOrder(order.invoice, order.history)),
+    data: orders.map(presentOrder),
     page: { limit: query.limit, offset: query.offset, total },
     links: {
       next: query.offset + query.limit < total ? pageLink(query, query.offset + query.limit) : null,

@@ -1,4 +1,4 @@
-import { randomBytesFromPool } from '../../../common/src/random-pool';
+import { randomBytesFromPool } from '../ids/random-pool';
 import type { OrderType } from './types';
 
 /** Crockford's base 32: digits and capitals without I, L, O and U, which read as others. */

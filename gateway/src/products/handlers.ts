@@ -1,19 +1,19 @@
-import type { Knex } from 'knex';
-import { principalOf } from '../auth/principal';
+import { principalOf } from '../auth/bearer';
 import type { OperationHandlers } from '../http/operations';
 import { listProducts } from './list-products';
-import type { ProductType } from './repository';
-import { updatePrices, type PriceChange } from './update-prices';
+import type { ProductRepository } from './product-repository';
+import { updatePrices } from './update-prices';
 
 /** GET /products (public) and PUT /products/{productType}/prices (ADMIN). */
-export function productHandlers(deps: { db: Knex }): OperationHandlers {
+export function productHandlers(
+  products: ProductRepository,
+): Pick<OperationHandlers, 'listProducts' | 'updateProductPrices'> {
   return {
     listProducts: async (_req, res) => {
-      res.json({ data: await listProducts(deps.db) });
+      res.json({ data: await listProducts(products) });
     },
     updateProductPrices: async (req, res) => {
-      const productType = req.params.productType as ProductType;
-      res.json(await updatePrices(deps.db, principalOf(res), productType, req.body as PriceChange));
+      res.json(await updatePrices(products, principalOf(res), req.params.productType, req.body));
     },
   };
 }

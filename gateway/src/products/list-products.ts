@@ -1,8 +1,7 @@
-import type { Knex } from 'knex';
 import { presentProduct, type Product } from './presenter';
-import { findAllProducts } from './repository';
+import type { ProductRepository } from './product-repository';
 
 /** Every product with its current prices, sorted by product type. */
-export async function listProducts(db: Knex): Promise<Product[]> {
-  return (await findAllProducts(db)).map(presentProduct);
+export async function listProducts(products: ProductRepository): Promise<Product[]> {
+  return (await products.findAll()).map(presentProduct);
 }

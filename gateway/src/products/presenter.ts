@@ -1,15 +1,15 @@
 import type { components } from '../../../generated/openapi';
 import { fromDbTimeIso } from '../../../common/src/db-time';
-import type { ProductRow } from './repository';
+import type { ProductRecord } from './product-repository';
 
 export type Product = components['schemas']['Product'];
 
-export function presentProduct(row: ProductRow): Product {
+export function presentProduct(record: ProductRecord): Product {
   return {
-    productType: row.product_type,
-    purchasePricePerGram: row.purchase_price_per_gram,
-    salePricePerGram: row.sale_price_per_gram,
-    currency: row.currency,
-    updatedAt: fromDbTimeIso(row.updated_at),
+    productType: record.product_type,
+    purchasePricePerGram: record.purchase_price_per_gram,
+    salePricePerGram: record.sale_price_per_gram,
+    currency: record.currency,
+    updatedAt: fromDbTimeIso(record.updated_at),
   };
 }

@@ -1,8 +1,8 @@
-import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { toDbTime } from '../../../common/src/db-time';
-import { randomOrderNumber } from '../../src/orders/order-number';
-import { insertOrder, type InvoiceRow } from '../../src/orders/repository';
+import type { SqlDatabase } from '../../../common/src/sql/database';
+import type { InvoiceRecord } from '../../src/orders/order-records';
+import { OrderRepository } from '../../src/orders/order-repository';
 import type { OrderStatus, OrderType } from '../../src/orders/types';
 
 /**
@@ -10,13 +10,13 @@ import type { OrderStatus, OrderType } from '../../src/orders/types';
  * time (the business-day filter) that cannot wait for the clock.
  */
 export async function insertOrderAt(
-  db: Knex,
+  db: SqlDatabase,
   options: { userId: string; createdAt: Date; orderType?: OrderType; status?: OrderStatus },
-): Promise<InvoiceRow> {
+): Promise<InvoiceRecord> {
   const at = toDbTime(options.createdAt);
   const orderType = options.orderType ?? 'PURCHASE';
   const day = at.slice(0, 10).replaceAll('-', '');
-  const invoice: InvoiceRow = {
+  const invoice: InvoiceRecord = {
     id: uuidv7({ msecs: options.createdAt.getTime() }),
     order_number: `${orderType === 'PURCHASE' ? 'P' : 'S'}-${day}-${uuidv7()
       .slice(-8)
@@ -39,20 +39,21 @@ export async function insertOrderAt(
     updated_at: at,
     cancelled_at: null,
   };
-  await insertOrder(
-    db,
+  const outcome = await new OrderRepository(db).insert({
     invoice,
-    {
-      id: uuidv7({ msecs: options.createdAt.getTime() }),
-      invoice_id: invoice.id,
-      from_status: null,
-      to_status: invoice.status,
-      changed_by: options.userId,
-      changed_at: at,
-      created_at: at,
-      updated_at: at,
-    },
-    () => randomOrderNumber(orderType, day),
-  );
+    history: [
+      {
+        id: uuidv7({ msecs: options.createdAt.getTime() }),
+        invoice_id: invoice.id,
+        from_status: null,
+        to_status: invoice.status,
+        changed_by: options.userId,
+        changed_at: at,
+        created_at: at,
+        updated_at: at,
+      },
+    ],
+  });
+  if (outcome.kind !== 'inserted') throw new Error(`order not written: ${outcome.kind}`);
   return invoice;
 }

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import supertest from 'supertest';
 import { expect } from 'chai';
+import type { Knex } from 'knex';
 import type { DatabaseConfig } from '../../../common/src/config';
+import { createDatabase } from '../../../common/src/database';
 import { createLogger, type Logger } from '../../../common/src/logger';
 import { loadAuthService } from '../../../common/src/proto';
 import { testDatabases, type TestDatabase } from '../../../common/test/databases';
@@ -11,6 +13,7 @@ import { startAuthService, type AuthServiceHandle } from '../../../auth-service/
 import { loadGatewayConfig } from '../../src/config';
 import { startGateway, type GatewayHandle } from '../../src/server';
 import { createApiClient, type ApiClient } from './client';
+import { TcpProxy } from './tcp-proxy';
 
 export interface TestAccount {
   userId: string;
@@ -22,6 +25,8 @@ export interface TestAccount {
 
 export interface TestSystem {
   gateway: GatewayHandle;
+  /** A Knex of the test's own on the gateway's database, to look at the rows behind the API. */
+  ordersDb: Knex;
   /** The running auth service (replaced by `startAuth()` after `stopAuth()`). */
   auth: AuthServiceHandle;
   /** supertest on the gateway's URL. */
@@ -34,6 +39,13 @@ export interface TestSystem {
   stopAuth(): Promise<void>;
   /** Starts the auth service again on the same port and database. */
   startAuth(): Promise<void>;
+  /**
+   * Makes the orders database unavailable to the gateway for real until `end()`: MySQL
+   * through a proxy that drops and refuses connections; the embedded SQLite file by
+   * holding its one connection, so every other statement times out waiting for it.
+   * Needs `{ ordersOutages: true }` at start.
+   */
+  ordersOutage(): Promise<{ end(): Promise<void> }>;
   stop(): Promise<void>;
 }
 
@@ -78,9 +90,19 @@ function userIdOf(address: string, accessToken: string): Promise<string> {
  * port, fresh database of the same kind, NODE_ENV=test so every response is checked
  * against openapi.yaml). `overrides` go to both programs' environment.
  */
-export async function startSystem(database: TestDatabase, overrides: NodeJS.ProcessEnv = {}): Promise<TestSystem> {
+export async function startSystem(
+  database: TestDatabase,
+  overrides: NodeJS.ProcessEnv = {},
+  options: { ordersOutages?: boolean } = {},
+): Promise<TestSystem> {
   const authDatabase = siblingDatabase(database);
   const [ordersConfig, authDbConfig] = await Promise.all([database.create(), authDatabase.create()]);
+  const proxy =
+    options.ordersOutages && ordersConfig.client === 'mysql'
+      ? await TcpProxy.start({ host: ordersConfig.host, port: ordersConfig.port })
+      : undefined;
+  const gatewayDatabase: DatabaseConfig =
+    proxy && ordersConfig.client === 'mysql' ? { ...ordersConfig, host: '127.0.0.1', port: proxy.port } : ordersConfig;
   const authEnv: NodeJS.ProcessEnv = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -107,22 +129,27 @@ export async function startSystem(database: TestDatabase, overrides: NodeJS.Proc
         LOG_LEVEL: 'silent',
         API_PORT: '0',
         AUTH_GRPC_ADDRESS: auth.address,
-        ORDERS_DATABASE_URL: databaseUrl(ordersConfig),
+        ORDERS_DATABASE_URL: databaseUrl(gatewayDatabase),
+        // A held connection is a quick 503, not a 5 s wait per request.
+        ...(options.ordersOutages ? { API_DB_ACQUIRE_TIMEOUT_MS: '300' } : {}),
         ...overrides,
       }),
       testLogger('gateway'),
     );
   } catch (error) {
     await auth.stop();
+    await proxy?.cut();
     await Promise.all([database.drop(), authDatabase.drop()]);
     throw error;
   }
+  const ordersDb = createDatabase(ordersConfig);
   const client = createApiClient(gateway.url);
   const request = () => supertest(gateway.url);
   let authRunning = true;
 
   const system: TestSystem = {
     gateway,
+    ordersDb,
     auth,
     request,
     client,
@@ -160,8 +187,34 @@ export async function startSystem(database: TestDatabase, overrides: NodeJS.Proc
       system.auth = auth;
       authRunning = true;
     },
+    async ordersOutage() {
+      if (!options.ordersOutages) throw new Error('start the system with { ordersOutages: true }');
+      if (proxy) {
+        await proxy.cut();
+        return { end: () => proxy.restore() };
+      }
+      let release = () => {};
+      let holder: Promise<void> | undefined;
+      await new Promise<void>((held) => {
+        holder = gateway.db.transaction(
+          () =>
+            new Promise<void>((done) => {
+              release = done;
+              held();
+            }),
+        );
+      });
+      return {
+        async end() {
+          release();
+          await holder;
+        },
+      };
+    },
     async stop() {
+      await ordersDb.destroy();
       await gateway.stop();
+      await proxy?.cut();
       if (authRunning) await system.auth.stop();
       authRunning = false;
       await Promise.all([database.drop(), authDatabase.drop()]);

@@ -1,12 +1,9 @@
 import type { Knex } from 'knex';
+import { isMySqlKnex } from '../../../common/src/database';
 
 // Helpers that make each migration re-runnable: MySQL commits DDL as it goes, so a
 // migration that failed half-way must be able to run again and finish the job.
 // (This folder is not a migration: the migration source reads only the files beside it.)
-
-function isMySql(knex: Knex): boolean {
-  return (knex.client.config as { client?: unknown }).client === 'mysql2';
-}
 
 export async function createTableIfMissing(
   knex: Knex,
@@ -17,13 +14,13 @@ export async function createTableIfMissing(
 }
 
 async function hasIndex(knex: Knex, table: string, index: string): Promise<boolean> {
-  if (isMySql(knex)) {
-    const rows = (await knex('information_schema.statistics')
+  if (isMySqlKnex(knex)) {
+    const rows: unknown[] = await knex('information_schema.statistics')
       .where({ table_schema: knex.raw('database()'), table_name: table, index_name: index })
-      .select('index_name')) as unknown[];
+      .select('index_name');
     return rows.length > 0;
   }
-  const rows = (await knex('sqlite_master').where({ type: 'index', tbl_name: table, name: index })) as unknown[];
+  const rows: unknown[] = await knex('sqlite_master').where({ type: 'index', tbl_name: table, name: index });
   return rows.length > 0;
 }
 

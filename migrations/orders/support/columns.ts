@@ -1,11 +1,8 @@
 import type { Knex } from 'knex';
+import { isMySqlKnex } from '../../../common/src/database';
 
 // Column helpers shared by the orders migrations. (This folder is not a migration: the
 // migration source reads only the files beside it.)
-
-function isMySql(knex: Knex): boolean {
-  return (knex.client.config as { client?: unknown }).client === 'mysql2';
-}
 
 /**
  * An exact decimal with two places. MySQL gets a DECIMAL of the given precision; SQLite
@@ -13,7 +10,7 @@ function isMySql(knex: Knex): boolean {
  * fixed two-place text the application writes with decimal.js.
  */
 export function moneyColumn(knex: Knex, table: Knex.CreateTableBuilder, name: string, precision: number) {
-  return isMySql(knex) ? table.decimal(name, precision, 2) : table.text(name);
+  return isMySqlKnex(knex) ? table.decimal(name, precision, 2) : table.text(name);
 }
 
 /**
@@ -22,7 +19,7 @@ export function moneyColumn(knex: Knex, table: Knex.CreateTableBuilder, name: st
  * usually case-insensitive). Keys are visible ASCII, so ASCII keeps the index small.
  */
 export function exactAsciiColumn(knex: Knex, table: Knex.CreateTableBuilder, name: string, length: number) {
-  return isMySql(knex)
+  return isMySqlKnex(knex)
     ? table.specificType(name, `varchar(${length}) character set ascii collate ascii_bin`)
     : table.string(name, length);
 }
@@ -33,7 +30,7 @@ export function exactAsciiColumn(knex: Knex, table: Knex.CreateTableBuilder, nam
  * rules, in the primary key and in every secondary index that carries it.
  */
 export function uuidColumn(knex: Knex, table: Knex.CreateTableBuilder, name: string) {
-  return isMySql(knex)
+  return isMySqlKnex(knex)
     ? table.specificType(name, 'char(36) character set ascii collate ascii_bin')
     : table.specificType(name, 'char(36)');
 }

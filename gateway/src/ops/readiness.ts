@@ -1,5 +1,4 @@
-import type { Knex } from 'knex';
-import { databaseAnswers } from '../../../common/src/database';
+import type { SqlDatabase } from '../../../common/src/sql/database';
 import type { AuthClient } from '../auth/auth-client';
 import type { Caller } from '../auth/caller';
 
@@ -20,11 +19,8 @@ function within<T>(promise: Promise<T>, fallback: T): Promise<T> {
 }
 
 /** Ready when the orders database answers and the auth service reports SERVING. */
-export async function checkReadiness(db: Knex, auth: AuthClient, caller: Caller): Promise<Readiness> {
-  const [database, authService] = await Promise.all([
-    within(databaseAnswers(db), false),
-    within(auth.serving(caller), false),
-  ]);
+export async function checkReadiness(db: SqlDatabase, auth: AuthClient, caller: Caller): Promise<Readiness> {
+  const [database, authService] = await Promise.all([within(db.ping(), false), within(auth.serving(caller), false)]);
   return {
     status: database && authService ? 'ready' : 'unavailable',
     checks: { database: database ? 'up' : 'down', authService: authService ? 'up' : 'down' },

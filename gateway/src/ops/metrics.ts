@@ -1,13 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Knex } from 'knex';
-
-/** The tarn pool behind Knex; absent after `destroy()`. */
-interface PoolStats {
-  numUsed(): number;
-  numFree(): number;
-  numPendingAcquires(): number;
-  numPendingCreates(): number;
-}
+import type { PoolStats, SqlDatabase } from '../../../common/src/sql/database';
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -19,7 +11,7 @@ export interface GatewayMetrics {
 }
 
 /** Metrics of one gateway instance, in a registry of its own (tests run several gateways in one process). */
-export function createMetrics(db: Knex): GatewayMetrics {
+export function createMetrics(db: SqlDatabase): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -51,21 +43,18 @@ export function createMetrics(db: Knex): GatewayMetrics {
     registers: [registry],
   });
 
-  const pool = () => (db.client as { pool?: PoolStats }).pool;
   const poolGauge = (name: string, help: string, read: (stats: PoolStats) => number) =>
     new Gauge({
       name,
       help,
       registers: [registry],
       collect() {
-        const stats = pool();
-        this.set(stats ? read(stats) : 0);
+        this.set(read(db.pool()));
       },
     });
-  poolGauge('db_pool_connections_used', 'Orders database connections in use.', (s) => s.numUsed());
-  poolGauge('db_pool_connections_free', 'Idle orders database connections.', (s) => s.numFree());
-  poolGauge('db_pool_pending_acquires', 'Queries waiting for a database connection.', (s) => s.numPendingAcquires());
-  poolGauge('db_pool_pending_creates', 'Database connections being opened.', (s) => s.numPendingCreates());
+  poolGauge('db_pool_connections_used', 'Orders database connections in use.', (stats) => stats.used);
+  poolGauge('db_pool_connections_free', 'Idle orders database connections.', (stats) => stats.free);
+  poolGauge('db_pool_pending_acquires', 'Queries waiting for a database connection.', (stats) => stats.waiting);
 
   return {
     registry,

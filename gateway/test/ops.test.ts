@@ -9,7 +9,7 @@ import { startSystem, type TestSystem } from './support/system';
 describeEachDatabase('gateway operational routes', (database) => {
   let system: TestSystem;
   before(async () => {
-    system = await startSystem(database);
+    system = await startSystem(database, {}, { ordersOutages: true });
   });
   after(() => system?.stop());
 
@@ -91,13 +91,13 @@ describeEachDatabase('gateway operational routes', (database) => {
   });
 
   it('GET /readyz answers 503 naming the database when it is down', async () => {
-    await system.gateway.db.destroy();
+    const outage = await system.ordersOutage();
     try {
       const res = await system.request().get('/readyz');
       expect(res.status).to.equal(503);
       expect(res.body).to.deep.equal({ status: 'unavailable', checks: { database: 'down', authService: 'up' } });
     } finally {
-      system.gateway.db.initialize();
+      await outage.end();
     }
     expect((await system.request().get('/readyz')).status).to.equal(200);
   });

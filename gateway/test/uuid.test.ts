@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { validate, version } from 'uuid';
-import { uuidv7 } from '../src/uuid';
+import { uuidv7 } from '../src/ids/uuid';
 
 describe('uuidv7 (pooled randomness)', () => {
   it('makes valid, distinct version 7 UUIDs', () => {

@@ -1,4 +1,4 @@
-import express, { type RequestHandler } from 'express';
+import express, { type RequestHandler, type Response } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import type { Contract } from '../http/contract';
 
@@ -16,7 +16,7 @@ const pageAssets =
 
 export interface SwaggerUi {
   /** GET /docs: the page (the operation `getDocs` of the contract). */
-  page: RequestHandler;
+  page(res: Response): void;
   /** GET /docs/*: the page's scripts and styles, which are not API operations. */
   assets: RequestHandler;
 }
@@ -32,7 +32,7 @@ export function swaggerUiFor(contract: Contract): SwaggerUi {
   // package.json, module sources) is not ours to publish.
   const onlyPageAssets: RequestHandler = (req, _res, next) => (pageAssets.test(req.path) ? next() : next('router'));
   return {
-    page: (_req, res) => {
+    page: (res) => {
       res.type('html').send(html);
     },
     // Mounted under docsPath by the app (so other requests never enter this router).

@@ -1,19 +1,20 @@
-import type { RequestHandler } from 'express';
-import type { Knex } from 'knex';
+import type { SqlDatabase } from '../../../common/src/sql/database';
 import type { AuthClient } from '../auth/auth-client';
 import type { Contract } from '../http/contract';
 import type { OperationHandlers } from '../http/operations';
 import { callerOf } from '../auth/caller';
 import { ProblemError } from '../http/problem';
+import type { SwaggerUi } from './docs';
 import type { GatewayMetrics } from './metrics';
 import { checkReadiness } from './readiness';
-import type { SwaggerUi } from './docs';
 
 /** A pod that is not ready is asked again by its probe within seconds. */
 const notReadyRetrySeconds = 5;
 
+type OpsOperations = 'getHealth' | 'getReadiness' | 'getMetrics' | 'getOpenApiJson' | 'getOpenApiYaml' | 'getDocs';
+
 /** A route the operator turned off on this port. */
-const notServedHere: RequestHandler = () => {
+const notServedHere = () => {
   throw new ProblemError('not-found', 'No such resource.');
 };
 
@@ -21,14 +22,15 @@ const notServedHere: RequestHandler = () => {
  * The operational routes: liveness, readiness, metrics and the contract itself. Metrics
  * moved to a port of their own, or docs turned off, answer 404 like any unknown path.
  */
-export function operationsHandlers(deps: {
-  db: Knex;
+export function opsHandlers(deps: {
+  db: SqlDatabase;
   auth: AuthClient;
   metrics: GatewayMetrics;
   contract: Contract;
   docs?: SwaggerUi;
   metricsOnOwnPort: boolean;
-}): OperationHandlers {
+}): Pick<OperationHandlers, OpsOperations> {
+  const { docs } = deps;
   const contractJson = JSON.stringify(deps.contract.document);
   return {
     getHealth: (_req, res) => {
@@ -52,6 +54,6 @@ export function operationsHandlers(deps: {
     getOpenApiYaml: (_req, res) => {
       res.type('application/yaml').send(deps.contract.yaml);
     },
-    getDocs: deps.docs?.page ?? notServedHere,
+    getDocs: docs ? (_req, res) => docs.page(res) : notServedHere,
   };
 }
