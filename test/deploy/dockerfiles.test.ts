@@ -1,17 +1,17 @@
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { envPairs, parseDockerfile, type Dockerfile, type Stage } from './support/dockerfile';
 import { DockerIgnore } from './support/dockerignore';
 import { repoPath } from './support/paths';
 
-/** What each image runs; the rehearsal (image-rehearsal.test.ts) proves it actually runs. */
+/** What each image runs; test/images builds them and proves it actually runs. */
 const images = [
   { file: 'Dockerfile.gateway', program: 'gateway', port: '3000', runtimeFiles: ['proto/', 'openapi.yaml'] },
   { file: 'Dockerfile.auth', program: 'auth-service', port: '50051', runtimeFiles: ['proto/'] },
 ];
 
-/** `node:24.x.y-<debian>-slim`: exact Node 24 release on a slim Debian. */
-const pinnedNodeLts = /^node:26\.\d+\.\d+-(bookworm|trixie)-slim$/;
+/** The official image of the Node release that development and CI run. */
+const officialNodeImage = `node:${readFileSync(repoPath('.node-version'), 'utf8').trim()}-bookworm-slim`;
 
 function stageByName(dockerfile: Dockerfile, name: string): Stage {
   const stage = dockerfile.stages.find((s) => s.name === name);
@@ -29,14 +29,24 @@ describe('Dockerfiles', () => {
       const dockerfile = parseDockerfile(image.file);
       const final = dockerfile.final;
 
-      it('is multi-stage on an exact Node 24 slim Debian tag', () => {
+      it('is multi-stage on base images given as build arguments, by default the official Node image of .node-version', () => {
+        expect(dockerfile.args).to.deep.equal({ NODE_IMAGE: officialNodeImage, RUNTIME_IMAGE: officialNodeImage });
         expect(dockerfile.stages.length).to.be.at.least(2);
-        const names = dockerfile.stages.map((stage) => stage.name);
-        for (const stage of dockerfile.stages) {
-          if (names.includes(stage.image)) continue; // FROM an earlier stage
-          expect(stage.image).to.match(pinnedNodeLts);
-        }
-        expect(final.image).to.match(pinnedNodeLts);
+        for (const stage of dockerfile.stages.slice(0, -1)) expect(stage.from).to.equal('${NODE_IMAGE}');
+        expect(final.from).to.equal('${RUNTIME_IMAGE}');
+      });
+
+      it('needs no OS packages and no compiler: native modules come prebuilt', () => {
+        const commands = dockerfile.stages.flatMap(runCommands);
+        expect(commands.filter((c) => /\b(apt-get|apt|apk|dnf|yum)\b/.test(c))).to.deep.equal([]);
+      });
+
+      it('installs under the project .npmrc (engine-strict, strict-allow-scripts)', () => {
+        const build = dockerfile.stages[0];
+        const npmrc = build.steps.findIndex((s) => s.keyword === 'COPY' && s.args.slice(0, -1).includes('.npmrc'));
+        const install = build.steps.findIndex((s) => s.keyword === 'RUN' && /^npm ci\b/.test(s.text));
+        expect(npmrc, '.npmrc copied into the build stage').to.be.at.least(0);
+        expect(npmrc, '.npmrc copied before npm ci').to.be.below(install);
       });
 
       it('installs with npm ci and builds in a build stage', () => {
@@ -119,9 +129,16 @@ describe('Dockerfiles', () => {
     });
   }
 
-  it('both images use the same Node release', () => {
-    const bases = new Set(images.flatMap((image) => parseDockerfile(image.file).stages.map((stage) => stage.image)));
-    expect([...bases].filter((base) => base.startsWith('node:'))).to.have.length(1);
+  it('both images build from the same base images', () => {
+    const [gateway, auth] = images.map((image) => parseDockerfile(image.file).args);
+    expect(gateway).to.deep.equal(auth);
+  });
+
+  it('.npmrc refuses other Node releases and dependencies whose install scripts are not reviewed', () => {
+    const settings = readFileSync(repoPath('.npmrc'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim());
+    expect(settings).to.include.members(['engine-strict=true', 'strict-allow-scripts=true']);
   });
 
   describe('.dockerignore', () => {
@@ -143,6 +160,8 @@ describe('Dockerfiles', () => {
       'gateway/.env',
       'helm/aletheia/values.yaml',
       'k8s/mysql-secret.yaml',
+      '.toolchain/node-v26.12.1/bin/node',
+      '.wireit/build/state',
     ]) {
       it(`keeps ${excluded} out of the build context`, () => {
         expect(ignore.excludes(excluded)).to.equal(true);
@@ -153,6 +172,7 @@ describe('Dockerfiles', () => {
       for (const kept of [
         'package.json',
         'package-lock.json',
+        '.npmrc',
         'tsconfig.json',
         'openapi.yaml',
         'proto/aletheia/auth/v1/auth.proto',

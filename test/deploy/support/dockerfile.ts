@@ -2,7 +2,7 @@ import { DockerfileParser, type Instruction, JSONInstruction, ModifiableInstruct
 import { readFileSync } from 'node:fs';
 import { repoPath } from './paths';
 
-/** One instruction of a Dockerfile, reduced to what the checks and the rehearsal use. */
+/** One instruction of a Dockerfile, reduced to what the checks use. */
 export interface Step {
   keyword: string;
   /** Arguments without flags; for JSON (exec) form, the decoded strings. */
@@ -18,12 +18,17 @@ export interface Step {
 export interface Stage {
   /** `AS <name>`, if any. */
   name: string | null;
+  /** The FROM argument as written (`${NODE_IMAGE}`). */
+  from: string;
+  /** The FROM argument with the build arguments at their defaults (`node:26.12.1-bookworm-slim`). */
   image: string;
   steps: Step[];
 }
 
 export interface Dockerfile {
   file: string;
+  /** Build arguments declared before the first FROM, with their defaults. */
+  args: Record<string, string>;
   stages: Stage[];
   /** The last stage: what the image is. */
   final: Stage;
@@ -48,19 +53,33 @@ function toStep(instruction: Instruction): Step {
 
 export function parseDockerfile(name: string): Dockerfile {
   const file = repoPath(name);
+  const args: Record<string, string> = {};
+  const expand = (text: string) =>
+    text.replace(/\$\{?(\w+)\}?/g, (_, variable: string) => {
+      if (!(variable in args)) throw new Error(`${name}: \${${variable}} has no default`);
+      return args[variable];
+    });
   const stages: Stage[] = [];
   for (const instruction of DockerfileParser.parse(readFileSync(file, 'utf8')).getInstructions()) {
     const step = toStep(instruction);
     if (step.keyword === 'FROM') {
       const asIndex = step.args.findIndex((arg) => arg.toUpperCase() === 'AS');
-      stages.push({ image: step.args[0], name: asIndex > 0 ? step.args[asIndex + 1] : null, steps: [] });
+      stages.push({
+        from: step.args[0],
+        image: expand(step.args[0]),
+        name: asIndex > 0 ? step.args[asIndex + 1] : null,
+        steps: [],
+      });
+    } else if (stages.length === 0) {
+      if (step.keyword !== 'ARG') throw new Error(`${name}:${step.line}: ${step.keyword} before any FROM`);
+      const [variable, ...value] = step.text.split('=');
+      args[variable.trim()] = expand(value.join('=').trim());
     } else {
-      if (stages.length === 0) throw new Error(`${name}:${step.line}: ${step.keyword} before any FROM`);
       stages[stages.length - 1].steps.push(step);
     }
   }
   if (stages.length === 0) throw new Error(`${name}: no FROM`);
-  return { file: name, stages, final: stages[stages.length - 1] };
+  return { file: name, args, stages, final: stages[stages.length - 1] };
 }
 
 /** `ENV A=1 B=2` as pairs (the legacy `ENV A 1` form too). */
