@@ -1,92 +1,80 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { concurrently } from 'concurrently';
+import { Transform } from 'node:stream';
+import { prettyFactory } from 'pino-pretty';
 import { repoRoot } from '../common/src/repo-root';
 
 /**
- * `npm start`: the auth service and the gateway as two processes talking gRPC, as in
- * production, on the embedded SQLite databases unless configured otherwise. The whole
- * environment (API_PORT, AUTH_GRPC_PORT, AUTH_GRPC_ADDRESS, ...) reaches both programs,
- * so two copies can run side by side. Ctrl-C or SIGTERM stops both gracefully (exit 0);
- * if one program dies, the other is stopped and the launcher exits non-zero.
+ * `npm start`: the auth service and the gateway as two processes talking gRPC, as in the
+ * pod, on the embedded SQLite databases unless configured otherwise. The whole environment
+ * (API_PORT, AUTH_GRPC_PORT, AUTH_GRPC_ADDRESS, ...) reaches both programs, so two copies
+ * can run side by side.
+ *
+ * Supervised like the pod's containers, by concurrently: a program that dies is started
+ * again after 1 s, 2 s, 4 s, ... while the other keeps running (without the auth service,
+ * the gateway answers protected routes with 503 and public ones as usual). Ctrl-C or
+ * SIGTERM stops both gracefully (exit 0). Logs are pino-pretty on a terminal and JSON
+ * lines otherwise (the launcher's own lines too).
  */
 
-interface Program {
-  name: string;
-  script: string;
-  color: number;
-  child?: ChildProcess;
-  exit?: { code: number | null; signal: NodeJS.Signals | null };
+const apiPort = process.env.API_PORT || '3000';
+/** A program still running this long after the stop signal is killed. */
+const stopTimeoutMs = 15_000;
+const terminal = process.stdout.isTTY;
+
+const prettify = terminal
+  ? prettyFactory({ colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'hostname,service' })
+  : undefined;
+
+/** One output line: a program's JSON log line, or a line of the launcher's or concurrently's. */
+function formatLine(line: string): string {
+  if (line.startsWith('{')) {
+    try {
+      const entry = JSON.parse(line) as object;
+      return prettify ? prettify(entry) : `${line}\n`;
+    } catch {
+      // not a log line after all: shown as text
+    }
+  }
+  if (prettify) return `${line}\n`;
+  return `${JSON.stringify({ level: 30, time: new Date().toISOString(), name: 'npm-start', msg: line })}\n`;
 }
 
-const programs: Program[] = [
-  { name: 'auth', script: 'dist/auth-service/src/main.js', color: 36 },
-  { name: 'gateway', script: 'dist/gateway/src/main.js', color: 32 },
-];
-const apiPort = process.env.API_PORT || '3000';
-/** Each program gets this long to stop gracefully before it is killed. */
-const stopTimeoutMs = 15_000;
-const colored = process.stdout.isTTY;
+/** Everything printed goes through here, whole lines at a time. */
+let partialLine = '';
+const output = new Transform({
+  transform(chunk: Buffer, _encoding, done) {
+    const lines = (partialLine + chunk.toString('utf8')).split('\n');
+    partialLine = lines.pop() ?? '';
+    done(null, lines.map(formatLine).join(''));
+  },
+  flush(done) {
+    done(null, partialLine ? formatLine(partialLine) : '');
+  },
+});
+output.pipe(process.stdout);
+
+const node = `'${process.execPath.replaceAll("'", `'\\''`)}'`;
+const { commands, result } = concurrently(
+  [
+    { name: 'auth-service', command: `exec ${node} dist/auth-service/src/main.js`, cwd: repoRoot },
+    { name: 'gateway', command: `exec ${node} dist/gateway/src/main.js`, cwd: repoRoot },
+  ],
+  {
+    prefix: 'none',
+    outputStream: output,
+    restartTries: -1,
+    restartDelay: 'exponential',
+  },
+);
 
 let stopping = false;
-let stopRequested = false;
-
-function label(program: Program): string {
-  const name = program.name.padEnd(7);
-  return colored ? `\x1b[${program.color}m[${name}]\x1b[0m` : `[${name}]`;
-}
-
-function announce(message: string): void {
-  console.log(colored ? `\x1b[1m${message}\x1b[0m` : message);
-}
-
-function stopAll(): void {
-  if (stopping) return;
-  stopping = true;
-  for (const program of programs) {
-    if (program.child && !program.exit) program.child.kill('SIGTERM');
-  }
-  setTimeout(() => {
-    for (const program of programs) {
-      if (program.child && !program.exit) program.child.kill('SIGKILL');
-    }
-  }, stopTimeoutMs).unref();
-}
-
-function finishIfDone(): void {
-  if (!programs.every((program) => program.exit)) return;
-  const clean = programs.every((program) => program.exit?.code === 0);
-  if (stopRequested && clean) process.exit(0);
-  announce(
-    stopRequested ? 'A program did not stop cleanly.' : 'A program stopped unexpectedly; the other was stopped too.',
-  );
-  process.exit(1);
-}
-
-function start(program: Program): void {
-  // Its own process group: a Ctrl-C in the terminal reaches only this launcher, which
-  // passes the stop on exactly once.
-  const child = spawn(process.execPath, [program.script], {
-    cwd: repoRoot,
-    env: process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  program.child = child;
-  announce(`${program.name} started (pid ${child.pid})`);
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${label(program)} ${line}\n`));
-  }
-  child.on('error', (error) => {
-    announce(`${program.name} could not start: ${error.message}`);
-    program.exit = { code: null, signal: null };
-    stopAll();
-    finishIfDone();
-  });
-  child.on('exit', (code, signal) => {
-    program.exit = { code, signal };
-    announce(`${program.name} exited (${signal ?? `code ${code}`})`);
-    stopAll();
-    finishIfDone();
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  // concurrently passes the signal on to both programs; this only bounds how long they take.
+  process.on(signal, () => {
+    stopping = true;
+    setTimeout(() => {
+      for (const command of commands) if (command.state === 'started') command.kill('SIGKILL');
+    }, stopTimeoutMs).unref();
   });
 }
 
@@ -96,7 +84,7 @@ async function announceWhenReady(): Promise<void> {
   while (!stopping) {
     try {
       if ((await fetch(readyz)).status === 200) {
-        announce(`\nAletheia is ready. API docs: http://localhost:${apiPort}/docs  (Ctrl-C stops both programs)\n`);
+        output.write(`Aletheia is ready. API docs: http://localhost:${apiPort}/docs  (Ctrl-C stops both programs)\n`);
         return;
       }
     } catch {
@@ -105,19 +93,18 @@ async function announceWhenReady(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 200).unref());
   }
 }
-
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => {
-    stopRequested = true;
-    stopAll();
-  });
-}
-// Never leave the programs behind, whatever ends this process.
-process.on('exit', () => {
-  for (const program of programs) {
-    if (program.child && !program.exit) program.child.kill('SIGKILL');
-  }
-});
-
-programs.forEach(start);
 if (apiPort !== '0') void announceWhenReady();
+
+/** Exits once every line printed so far has reached stdout. */
+function exit(code: number): void {
+  output.on('end', () => process.exit(code));
+  output.end();
+}
+
+result.then(
+  () => exit(0),
+  () => {
+    output.write('A program did not stop cleanly.\n');
+    exit(1);
+  },
+);
