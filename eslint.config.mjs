@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'generated/**', 'node_modules/**', 'data/**'] },
+  { ignores: ['dist/**', 'generated/**', 'node_modules/**', 'data/**', '.wireit/**', '.toolchain/**'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

@@ -7,6 +7,7 @@ import type { DatabaseConfig } from '../../common/src/config';
 import { freePort } from '../../common/test/ports';
 import { testDatabases, type TestDatabase } from '../../common/test/databases';
 import { healthStatus, reflect } from '../../auth-service/test/support/standard-services';
+import { orderBody } from '../../gateway/test/support/orders-fixtures';
 import { renderChart } from '../deploy/support/helm';
 import { repoPath } from '../deploy/support/paths';
 import { baseImages, type BaseImages } from './support/base-images';
@@ -369,18 +370,10 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
         expect(login.status).to.equal(200);
         const { accessToken } = (await login.json()) as { accessToken: string };
         const authorization = { authorization: `Bearer ${accessToken}` };
-        const purchase = await post(
-          '/orders/purchase',
-          {
-            productType: 'GOLD_9999',
-            quantity: '10.50',
-            deliveryAddress: '123 Teheran-ro, Gangnam-gu, Seoul',
-            recipientName: 'Kim Minji',
-            contactNumber: '+82 10-1234-5678',
-            postalCode: '06234',
-          },
-          { ...authorization, 'idempotency-key': `image-walk-${runId}` },
-        );
+        const purchase = await post('/orders/purchase', orderBody({ quantity: '10.50' }), {
+          ...authorization,
+          'idempotency-key': `image-walk-${runId}`,
+        });
         expect(purchase.status, await purchase.clone().text()).to.equal(201);
         const order = (await purchase.json()) as { id: string; status: string; quantity: string };
         expect(order).to.include({ status: 'PENDING', quantity: '10.50' });
