@@ -235,10 +235,11 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
       let gateway: ContainerRun;
       let gatewayUrl: string;
       let probeAddress: string;
+      let authAddress: string;
       const migrationExitCodes: Record<string, number> = {};
 
       const start = async (containerRun: ContainerRun) => {
-        containers.push(dockerName(containerRun.name));
+        containers.push(containerRun.dockerName);
         await docker(['run', '--detach', ...containerRun.runArgs]);
       };
       const dockerName = (name: string) => `aletheia-test-${runId}-${kind}-${name}`;
@@ -300,10 +301,10 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
         );
         for (const run of jobRuns) {
           await start(run);
-          migrationExitCodes[run.name] = Number(await docker(['wait', dockerName(run.name)]));
+          migrationExitCodes[run.name] = Number(await docker(['wait', run.dockerName]));
           if (migrationExitCodes[run.name] !== 0) {
             throw new Error(
-              `${run.name} exited ${migrationExitCodes[run.name]}:\n${await containerLogs(dockerName(run.name))}`,
+              `${run.name} exited ${migrationExitCodes[run.name]}:\n${await containerLogs(run.dockerName)}`,
             );
           }
         }
@@ -313,13 +314,15 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
         expect(pod.initContainers?.map((c) => c.restartPolicy)).to.deep.equal(['Always']);
         auth = chart.containerRun(pod, pod.initContainers![0], options('auth-service'));
         gateway = chart.containerRun(pod, pod.containers[0], options('gateway'));
+        // The kubelet asks the sidecar's probe port; the gateway dials AUTH_GRPC_ADDRESS.
         probeAddress = `127.0.0.1:${auth.container.startupProbe!.grpc!.port}`;
+        authAddress = gateway.container.env!.find((entry) => entry.name === 'AUTH_GRPC_ADDRESS')!.value!;
         await start(auth);
         await until(
           'the sidecar startup probe',
           () => healthStatus(probeAddress),
           (s) => s === 'SERVING',
-          [dockerName(auth.name)],
+          [auth.dockerName],
         );
         await start(gateway);
         const readiness = gateway.container.readinessProbe!.httpGet!;
@@ -331,7 +334,7 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
           'the gateway readiness probe',
           async () => (await fetch(`${gatewayUrl}${readiness.path}`)).status,
           (status) => status === 200,
-          [dockerName(auth.name), dockerName(gateway.name)],
+          [auth.dockerName, gateway.dockerName],
         );
       });
 
@@ -346,10 +349,13 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
         expect(migrationExitCodes).to.deep.equal({ 'migrate-auth': 0, 'migrate-orders': 0 });
       });
 
-      it('has the sidecar report SERVING on its probe port and describe its services by reflection', async () => {
+      it('has the sidecar report SERVING on its probe port, and on the address the gateway dials', async () => {
         expect(await healthStatus(probeAddress)).to.equal('SERVING');
-        expect(await healthStatus(probeAddress, 'aletheia.auth.v1.AuthService')).to.equal('SERVING');
-        const listed = await reflect(probeAddress, { list_services: '' });
+        expect(await healthStatus(authAddress, 'aletheia.auth.v1.AuthService')).to.equal('SERVING');
+      });
+
+      it('lists its services by reflection, so grpcurl works against it', async () => {
+        const listed = await reflect(authAddress, { list_services: '' });
         expect(listed.list_services_response?.service.map((s) => s.name)).to.include.members([
           'aletheia.auth.v1.AuthService',
           'grpc.health.v1.Health',
@@ -384,9 +390,21 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
         expect(page.page.total).to.equal(1);
       });
 
+      it("passes the chart's `helm test` pod (run from the gateway image)", async () => {
+        const pod = chart.testPod;
+        const readyz = chart.containerRun(pod, pod.containers[0], {
+          dockerName: dockerName('test-readyz'),
+          // The Service's name does not resolve here; the pod's own address stands in for it.
+          extraEnv: { READYZ_URL: `${gatewayUrl}/readyz` },
+        });
+        await start(readyz);
+        const code = Number(await docker(['wait', readyz.dockerName]));
+        expect(code, await containerLogs(readyz.dockerName)).to.equal(0);
+      });
+
       it('runs each container as uid 1000 with no capabilities, no privilege escalation and a read-only root', async () => {
         for (const run of [auth, gateway]) {
-          const { pid } = await containerState(dockerName(run.name));
+          const { pid } = await containerState(run.dockerName);
           const status = processStatus(pid);
           expect(status.Uid.split(/\s+/), run.name).to.deep.equal(['1000', '1000', '1000', '1000']);
           expect(status.Gid.split(/\s+/), run.name).to.deep.equal(['1000', '1000', '1000', '1000']);
@@ -400,7 +418,7 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
 
       it("stops on SIGTERM within the pod's grace period with exit code 0, gateway first, writing nothing outside its volumes", async () => {
         for (const run of [gateway, auth]) {
-          const name = dockerName(run.name);
+          const name = run.dockerName;
           // docker stop sends SIGTERM, then SIGKILL after the period (exit code 137).
           await docker(['stop', '--time', String(run.stopSeconds), name]);
           const state = await containerState(name);

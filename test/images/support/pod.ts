@@ -28,6 +28,8 @@ interface RunnablePodSpec extends PodSpec {
 export interface ContainerRun {
   /** The container's name in the pod. */
   name: string;
+  /** Docker's name of the container. */
+  dockerName: string;
   /** Everything after `docker run`: flags, the image, the command's arguments. */
   runArgs: string[];
   /** How long SIGTERM has before SIGKILL: the pod's grace period less the preStop pause. */
@@ -75,6 +77,11 @@ export class RenderedChart {
     return (single(this.objects, 'Job').spec as { template: { spec: RunnablePodSpec } }).template.spec;
   }
 
+  /** The `helm test` pod. */
+  get testPod(): RunnablePodSpec {
+    return single(this.objects, 'Pod').spec as RunnablePodSpec;
+  }
+
   containerRun(pod: RunnablePodSpec, container: RunnableContainer, options: RunOptions): ContainerRun {
     const flags = ['--name', options.dockerName, '--network', 'host'];
     const mountPoints: string[] = [];
@@ -102,7 +109,7 @@ export class RenderedChart {
     const runArgs = [...flags, container.image, ...commandArgs, ...(container.args ?? [])];
     const grace = pod.terminationGracePeriodSeconds ?? 30;
     const stopSeconds = grace - (container.lifecycle?.preStop?.sleep?.seconds ?? 0);
-    return { name: container.name, runArgs, stopSeconds, mountPoints, container };
+    return { name: container.name, dockerName: options.dockerName, runArgs, stopSeconds, mountPoints, container };
   }
 
   private environment(container: RunnableContainer): Record<string, string> {
