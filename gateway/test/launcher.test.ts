@@ -71,14 +71,37 @@ async function launch(dataDir: string, terminal = false): Promise<Launch> {
   };
 }
 
+/** The pids of a process's children. */
+function childPids(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+    readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
+      .split(' ')
+      .filter((child) => child.trim() !== '')
+      .map(Number),
+  );
+}
+
 /** The pid of the launcher's child running `script`. */
 function programPid(launcherPid: number, script: string): number {
-  for (const task of readdirSync(`/proc/${launcherPid}/task`)) {
-    for (const pid of readFileSync(`/proc/${launcherPid}/task/${task}/children`, 'utf8').trim().split(' ')) {
-      if (pid !== '' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(script)) return Number(pid);
-    }
+  const pid = childPids(launcherPid).find((child) => readFileSync(`/proc/${child}/cmdline`, 'utf8').includes(script));
+  if (pid === undefined) throw new Error(`no child of ${launcherPid} runs ${script}`);
+  return pid;
+}
+
+/** SIGKILLs a process and everything it started, so a failed test leaves no program behind. */
+function killTree(pid: number): void {
+  let descendants: number[];
+  try {
+    descendants = childPids(pid);
+  } catch {
+    return; // gone already
   }
-  throw new Error(`no child of ${launcherPid} runs ${script}`);
+  for (const child of descendants) killTree(child);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // exited meanwhile
+  }
 }
 
 describe('npm start launcher', function () {
@@ -91,7 +114,7 @@ describe('npm start launcher', function () {
     mkdirSync(path.join(dataDir, 'orders'));
   });
   afterEach(() => {
-    if (running && running.child.exitCode === null) running.child.kill('SIGKILL');
+    if (running && running.child.exitCode === null) killTree(running.child.pid!);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
