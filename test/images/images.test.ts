@@ -234,6 +234,7 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
       let auth: ContainerRun;
       let gateway: ContainerRun;
       let gatewayUrl: string;
+      let metricsUrl: string;
       let probeAddress: string;
       let authAddress: string;
       const migrationExitCodes: Record<string, number> = {};
@@ -245,7 +246,8 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
       const dockerName = (name: string) => `aletheia-test-${runId}-${kind}-${name}`;
 
       before(async () => {
-        const [apiPort, grpcPort] = [await freePort(), await freePort()];
+        // Every port the pod listens on is a free one of this machine (the host's network).
+        const [apiPort, grpcPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
         const settings: string[] = [];
         const extraEnv: Record<string, string> = {};
         const extraMounts: string[] = [];
@@ -289,6 +291,7 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
               `image.auth.tag=${authImage[1]}`,
               `gateway.port=${apiPort}`,
               `auth.port=${grpcPort}`,
+              `gateway.metricsPort=${metricsPort}`,
             ],
           }),
         );
@@ -330,6 +333,7 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
           (p) => p.name === readiness.port || p.containerPort === readiness.port,
         )!;
         gatewayUrl = `http://127.0.0.1:${httpPort.containerPort}`;
+        metricsUrl = `http://127.0.0.1:${gateway.container.ports!.find((p) => p.name === 'metrics')!.containerPort}/metrics`;
         await until(
           'the gateway readiness probe',
           async () => (await fetch(`${gatewayUrl}${readiness.path}`)).status,
@@ -362,7 +366,7 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
         ]);
       });
 
-      it('serves register → login → purchase → list through the gateway and the sidecar', async () => {
+      it('serves register → login → purchase → list through the gateway and the sidecar, and counts it on the metrics port', async () => {
         expect((await fetch(`${gatewayUrl}/products`)).status).to.equal(200);
         const credentials = { username: `img_${randomBytes(4).toString('hex')}`, password: 'image-walk-pass-7' };
         const post = (route: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -388,6 +392,11 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
         const page = (await list.json()) as { data: Array<{ id: string }>; page: { total: number } };
         expect(page.data.map((o) => o.id)).to.deep.equal([order.id]);
         expect(page.page.total).to.equal(1);
+        const metrics = await fetch(metricsUrl);
+        expect(metrics.status).to.equal(200);
+        expect(await metrics.text()).to.match(
+          /^http_requests_total\{.*route="\/orders\/purchase".*status="201".*\} 1$/m,
+        );
       });
 
       it("passes the chart's `helm test` pod (run from the gateway image)", async () => {
