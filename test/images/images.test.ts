@@ -1,3 +1,4 @@
+import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -247,11 +248,20 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
 
       before(async () => {
         // Every port the pod listens on is a free one of this machine (the host's network).
-        const [apiPort, grpcPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+        const [apiPort, grpcPort, healthPort, metricsPort] = [
+          await freePort(),
+          await freePort(),
+          await freePort(),
+          await freePort(),
+        ];
         const settings: string[] = [];
+        const stringSettings: string[] = [];
         const extraEnv: Record<string, string> = {};
         const extraMounts: string[] = [];
         if (kind === 'mysql') {
+          // Reflection is off by default in production; this run turns it on, as an operator would.
+          settings.push('auth.extraEnv[0].name=AUTH_GRPC_REFLECTION');
+          stringSettings.push('auth.extraEnv[0].value=true');
           const [authDb, ordersDb] = [target(), target()];
           databases.push(authDb, ordersDb);
           for (const [name, database] of [
@@ -291,8 +301,10 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
               `image.auth.tag=${authImage[1]}`,
               `gateway.port=${apiPort}`,
               `auth.port=${grpcPort}`,
+              `auth.healthPort=${healthPort}`,
               `gateway.metricsPort=${metricsPort}`,
             ],
+            setString: stringSettings,
           }),
         );
         const options = (name: string) => ({ dockerName: dockerName(name), extraEnv, extraMounts });
@@ -319,7 +331,7 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
         gateway = chart.containerRun(pod, pod.containers[0], options('gateway'));
         // The kubelet asks the sidecar's probe port; the gateway dials AUTH_GRPC_ADDRESS.
         probeAddress = `127.0.0.1:${auth.container.startupProbe!.grpc!.port}`;
-        authAddress = gateway.container.env!.find((entry) => entry.name === 'AUTH_GRPC_ADDRESS')!.value!;
+        authAddress = gateway.env.AUTH_GRPC_ADDRESS;
         await start(auth);
         await until(
           'the sidecar startup probe',
@@ -358,12 +370,16 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
         expect(await healthStatus(authAddress, 'aletheia.auth.v1.AuthService')).to.equal('SERVING');
       });
 
-      it('lists its services by reflection, so grpcurl works against it', async () => {
-        const listed = await reflect(authAddress, { list_services: '' });
-        expect(listed.list_services_response?.service.map((s) => s.name)).to.include.members([
-          'aletheia.auth.v1.AuthService',
-          'grpc.health.v1.Health',
-        ]);
+      it('serves reflection as configured (AUTH_GRPC_REFLECTION; off by default in production)', async () => {
+        const enabled = auth.env.AUTH_GRPC_REFLECTION === undefined ? false : auth.env.AUTH_GRPC_REFLECTION === 'true';
+        const listed = await reflect(authAddress, { list_services: '' }).catch((error: { code?: number }) => error);
+        if (enabled) {
+          expect(
+            (listed as Awaited<ReturnType<typeof reflect>>).list_services_response?.service.map((s) => s.name),
+          ).to.include.members(['aletheia.auth.v1.AuthService', 'grpc.health.v1.Health']);
+        } else {
+          expect((listed as { code?: number }).code).to.equal(status.UNIMPLEMENTED);
+        }
       });
 
       it('serves register → login → purchase → list through the gateway and the sidecar, and counts it on the metrics port', async () => {

@@ -68,6 +68,8 @@ export function parseManifests(text: string, source: string): K8sObject[] {
 export interface RenderOptions {
   valuesFiles?: string[];
   set?: string[];
+  /** `--set-string`: values kept as strings (`true` stays "true"). */
+  setString?: string[];
   release?: string;
   namespace?: string;
 }
@@ -77,6 +79,7 @@ export async function renderChart(options: RenderOptions = {}): Promise<K8sObjec
   const args = ['template', options.release ?? 'aletheia', chartDir, '--namespace', options.namespace ?? 'aletheia'];
   for (const file of options.valuesFiles ?? []) args.push('--values', file);
   for (const assignment of options.set ?? []) args.push('--set', assignment);
+  for (const assignment of options.setString ?? []) args.push('--set-string', assignment);
   const result = await helm(args);
   if (result.code !== 0) throw new Error(`helm template failed: ${result.stderr.trim()}`);
   return parseManifests(result.stdout, 'helm template');

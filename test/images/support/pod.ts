@@ -36,6 +36,8 @@ export interface ContainerRun {
   stopSeconds: number;
   /** Where volumes are mounted in the container. */
   mountPoints: string[];
+  /** The container's environment, references resolved. */
+  env: Record<string, string>;
   container: RunnableContainer;
 }
 
@@ -85,7 +87,8 @@ export class RenderedChart {
   containerRun(pod: RunnablePodSpec, container: RunnableContainer, options: RunOptions): ContainerRun {
     const flags = ['--name', options.dockerName, '--network', 'host'];
     const mountPoints: string[] = [];
-    for (const [name, value] of Object.entries({ ...this.environment(container), ...options.extraEnv })) {
+    const env = { ...this.environment(container), ...options.extraEnv };
+    for (const [name, value] of Object.entries(env)) {
       flags.push('--env', `${name}=${value}`);
     }
     flags.push(...securityFlags(pod.securityContext ?? {}, container.securityContext ?? {}));
@@ -109,7 +112,7 @@ export class RenderedChart {
     const runArgs = [...flags, container.image, ...commandArgs, ...(container.args ?? [])];
     const grace = pod.terminationGracePeriodSeconds ?? 30;
     const stopSeconds = grace - (container.lifecycle?.preStop?.sleep?.seconds ?? 0);
-    return { name: container.name, dockerName: options.dockerName, runArgs, stopSeconds, mountPoints, container };
+    return { name: container.name, dockerName: options.dockerName, runArgs, stopSeconds, mountPoints, env, container };
   }
 
   private environment(container: RunnableContainer): Record<string, string> {
