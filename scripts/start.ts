@@ -29,7 +29,7 @@ const prettify = terminal
 function formatLine(line: string): string {
   if (line.startsWith('{')) {
     try {
-      const entry = JSON.parse(line) as object;
+      const entry: unknown = JSON.parse(line);
       return prettify ? prettify(entry) : `${line}\n`;
     } catch {
       // not a log line after all: shown as text
