@@ -40,6 +40,8 @@ export interface AuthConfig {
   database: DatabaseConfig;
   migrateOnStart: boolean;
   jwt: JwtSettings;
+  /** The server-side secret of the password hash (HMAC-SHA-256 key before bcrypt). */
+  passwordPepper: string;
   bcryptCost: number;
   bcryptMaxConcurrency: number;
   /** Calls waiting for a bcrypt slot beyond this many are refused (RESOURCE_EXHAUSTED, auth-busy). */
@@ -57,6 +59,8 @@ export interface AuthConfig {
   /** How long a successful login keeps its client known for the account. */
   loginKnownClientDays: number;
   admin: { username: string; password: string } | null;
+  /** How long the refresh token rotated last may be presented again (a retry, a second tab). */
+  refreshGraceSeconds: number;
   /** How long ValidateToken may trust a session it read (0: always read); other replicas see a logout within this bound. */
   sessionCacheTtlMs: number;
   /** How often the health service asks the database whether it answers. */
@@ -71,6 +75,7 @@ export interface AuthConfig {
 const developmentSecrets = {
   JWT_SECRET: 'aletheia-development-access-token-secret-do-not-use-in-production',
   JWT_REFRESH_SECRET: 'aletheia-development-refresh-token-secret-do-not-use-in-production',
+  PASSWORD_PEPPER: 'aletheia-development-password-pepper-do-not-use-in-production',
 };
 
 const minimumSecretBytes = 32;
@@ -102,6 +107,8 @@ const envShape = {
   JWT_REFRESH_SECRET: z.string().optional(),
   JWT_EXPIRES_IN: durationSeconds('15m'),
   JWT_REFRESH_EXPIRES_IN: durationSeconds('7d'),
+  PASSWORD_PEPPER: z.string().optional(),
+  REFRESH_GRACE_SECONDS: wholeNumber(10, { min: 0, max: 30 }),
   BCRYPT_COST: wholeNumber(12, { min: 4, max: 15 }),
   BCRYPT_MAX_CONCURRENCY: wholeNumber(1, { min: 1, max: 64 }),
   BCRYPT_MAX_QUEUE: wholeNumber(100, { min: 0, max: 100000 }),
@@ -133,7 +140,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
   const problems: string[] = [];
   const warnings: string[] = [];
 
-  const secret = (name: 'JWT_SECRET' | 'JWT_REFRESH_SECRET'): string => {
+  const secret = (name: keyof typeof developmentSecrets): string => {
     const value = vars[name];
     if (value === undefined) {
       if (production) problems.push(`${name}: required in production`);
@@ -148,6 +155,8 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
   };
   const accessSecret = secret('JWT_SECRET');
   const refreshSecret = secret('JWT_REFRESH_SECRET');
+  // Changing the pepper later makes every password hashed with it unverifiable: keep it like the database.
+  const passwordPepper = secret('PASSWORD_PEPPER');
   if (accessSecret === refreshSecret) {
     const message = 'JWT_REFRESH_SECRET: must differ from JWT_SECRET';
     if (production) problems.push(message);
@@ -205,6 +214,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
       accessTtlSeconds: vars.JWT_EXPIRES_IN,
       refreshTtlSeconds: vars.JWT_REFRESH_EXPIRES_IN,
     },
+    passwordPepper,
     bcryptCost: vars.BCRYPT_COST,
     bcryptMaxConcurrency: vars.BCRYPT_MAX_CONCURRENCY,
     bcryptMaxQueue: vars.BCRYPT_MAX_QUEUE,
@@ -216,6 +226,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
     loginAccountMaxFailuresPerHour: vars.LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR,
     loginKnownClientDays: vars.LOGIN_KNOWN_CLIENT_DAYS,
     admin,
+    refreshGraceSeconds: vars.REFRESH_GRACE_SECONDS,
     sessionCacheTtlMs: vars.SESSION_CACHE_TTL_MS,
     healthCheckIntervalMs: vars.AUTH_HEALTH_CHECK_INTERVAL_MS,
     shutdownTimeoutMs: vars.AUTH_SHUTDOWN_TIMEOUT_MS,

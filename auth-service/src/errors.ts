@@ -13,6 +13,24 @@ export class AlreadyExistsError extends Error {
 /** Wrong credentials or a token that is invalid, expired, revoked or reused. */
 export class UnauthenticatedError extends Error {
   override readonly name = 'UnauthenticatedError';
+
+  constructor(
+    message: string,
+    /** The session this call ended (a reused refresh token's): callers forget what they cached of it. */
+    readonly endedSessionId?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The caller is who they say, but may not do this (an operator's call made with a USER's token). */
+export class PermissionDeniedError extends Error {
+  override readonly name = 'PermissionDeniedError';
+}
+
+/** No such thing for this caller (another account's session is not found either). */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
 }
 
 /**

@@ -71,6 +71,7 @@ export async function startAuthService(
       sessionRows,
       new TokenService(config.jwt),
       new SessionCache(config.sessionCacheTtlMs, sessionCacheEntries),
+      config.refreshGraceSeconds * 1000,
     );
     if (config.admin) await bootstrapAdmin(accounts, config.admin, logger);
 

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import { status } from '@grpc/grpc-js';
+import bcrypt from 'bcrypt';
+import { v7 as uuidv7 } from 'uuid';
+import { toDbTime } from '../../common/src/db-time';
 import { describeEachDatabase } from '../../common/test/databases';
 import { startTestAuthServer, type TestAuthServer } from './support/auth-server';
 import { rpc, rpcFails } from './support/rpc';
@@ -66,11 +69,19 @@ describeEachDatabase('auth-service accounts', (database) => {
       ['a username longer than 20', 'a'.repeat(21), password, /username/],
       ['a username with other characters', 'bad-name', password, /username/],
       ['an empty username', '', password, /username/],
-      ['a password shorter than 8 bytes', 'validname1', 'abc1234', /at least 8 bytes/],
-      ['a password without a digit', 'validname2', 'no-digits-here', /digit/],
-      ['a password without a letter', 'validname3', '1234567890', /letter/],
+      ['a password shorter than 8 characters', 'validname1', 'abc1234', /at least 8 characters/],
+      ['a password of 7 Hangul syllables (21 bytes)', 'validname5', '가나다라마바사', /at least 8 characters/],
+      ['a password of 129 characters', 'validname4', '금'.repeat(129), /at most 128 characters/],
+      ['a password of 8 code points that NFC makes 4', 'validname6', 'e\u0301'.repeat(4), /at least 8/],
       ['a password equal to the username (any case)', 'Password123', 'password123', /username/],
-      ['a password of 73 bytes', 'validname4', `a1${'x'.repeat(71)}`, /72 bytes/],
+      ...['Password1', 'password1', 'Passw0rd', 'qwerty123', 'abc12345'].map(
+        (common, index): [string, string, string, RegExp] => [
+          `the common password ${common}`,
+          `common_name_${index}`,
+          common,
+          /10,000 most common/,
+        ],
+      ),
     ];
     for (const [what, username, secret, message] of invalid) {
       it(`refuses ${what} (INVALID_ARGUMENT)`, async () => {
@@ -84,24 +95,112 @@ describeEachDatabase('auth-service accounts', (database) => {
       });
     }
 
-    it('counts the 72-byte limit in UTF-8 bytes: 73 bytes of multi-byte text are refused, 72 accepted', async () => {
-      const korean = '금'.repeat(24); // 3 bytes each: 72 bytes, 24 characters
-      expect(Buffer.byteLength(`${korean}1`)).to.equal(73);
-      const tooLong = await rpcFails(
-        server.client,
-        'Register',
-        { username: newUsername(), password: `${korean}1` },
-        status.INVALID_ARGUMENT,
-      );
-      expect(tooLong.details).to.match(/72 bytes/);
+    it('has no composition rules: letters only, digits only, spaces and emoji are passwords', async () => {
+      for (const secret of ['onlylettershere', '86753092', 'four words with spaces', '🔑🪙🔒🏦💰🥇📈🛡️']) {
+        const username = newUsername('free');
+        await register(username, secret);
+        await login(username, secret);
+      }
+    });
 
-      const exactly72 = `${'금'.repeat(23)}a12`; // 69 + 3 bytes
-      expect(Buffer.byteLength(exactly72)).to.equal(72);
-      const username = newUsername();
-      await register(username, exactly72);
-      await login(username, exactly72);
-      // A password that differs only after byte 72 would hash the same: it is refused, never truncated.
-      await rpcFails(server.client, 'Login', { username, password: `${exactly72}x` }, status.INVALID_ARGUMENT);
+    it('verifies every character of a long password in any script: 64 and 128 Hangul syllables, nothing truncated', async () => {
+      const syllables = (count: number, offset = 0) =>
+        Array.from({ length: count }, (_, i) => String.fromCodePoint(0xac00 + ((i * 37 + offset) % 11172))).join('');
+      for (const length of [64, 65, 128]) {
+        const secret = syllables(length);
+        expect([...secret]).to.have.length(length);
+        const username = newUsername(`hangul${length}`);
+        await register(username, secret);
+        await login(username, secret);
+        // Changing only the last character (past bcrypt's 72 bytes, which 24 syllables fill) fails.
+        const changed = `${secret.slice(0, -1)}${secret.at(-1) === '금' ? '은' : '금'}`;
+        await rpcFails(server.client, 'Login', { username, password: changed }, status.UNAUTHENTICATED);
+        if (length > 64) {
+          const sixtyFifth = `${secret.slice(0, 64)}${secret[64] === '금' ? '은' : '금'}${secret.slice(65)}`;
+          await rpcFails(server.client, 'Login', { username, password: sixtyFifth }, status.UNAUTHENTICATED);
+        }
+      }
+    });
+
+    it('hashes the NFC form: a password registered decomposed logs in composed, and the reverse', async () => {
+      const decomposed = 'cafe\u0301-cre\u0300me-bru\u0302le\u0301e';
+      const composed = decomposed.normalize('NFC');
+      expect(composed).to.not.equal(decomposed);
+      const first = newUsername('nfc');
+      await register(first, decomposed);
+      await login(first, composed);
+      const second = newUsername('nfc');
+      await register(second, composed);
+      await login(second, decomposed);
+    });
+
+    it('stores a bcrypt of the peppered HMAC, never of the password itself, marked with its scheme', async () => {
+      const username = newUsername('pepper');
+      const secret = 'gold-bar-pepper-7';
+      await register(username, secret);
+      const row = (await server.handle.db('users').where('username', username).first()) as {
+        password_hash: string;
+        password_scheme: string;
+      };
+      expect(row.password_scheme).to.equal('hmac-sha256-bcrypt');
+      expect(row.password_hash).to.match(/^\$2[aby]\$04\$/);
+      expect(await bcrypt.compare(secret, row.password_hash)).to.equal(false);
+      // The same database under another pepper cannot verify it: the pepper is part of the hash.
+      const other = await startTestAuthServer(server.config.database, {
+        PASSWORD_PEPPER: 'another-pepper-of-at-least-32-bytes!!',
+      });
+      try {
+        await rpcFails(other.client, 'Login', { username, password: secret }, status.UNAUTHENTICATED);
+      } finally {
+        await other.stop();
+      }
+      await login(username, secret);
+    });
+  });
+
+  describe('hashes of the old scheme (bcrypt of the password as typed)', () => {
+    /** A user row as the previous release wrote it: no scheme column given, so the migration's default applies. */
+    async function legacyUser(secret: string): Promise<{ username: string; id: string }> {
+      const username = newUsername('legacy');
+      const id = uuidv7();
+      const now = toDbTime(new Date());
+      await server.handle.db('users').insert({
+        id,
+        username,
+        username_normalized: username.toLowerCase(),
+        password_hash: await bcrypt.hash(secret, 4),
+        role: 'USER',
+        created_at: now,
+        updated_at: now,
+      });
+      return { username, id };
+    }
+    const stored = async (id: string) =>
+      (await server.handle.db('users').where('id', id).first()) as { password_hash: string; password_scheme: string };
+
+    it('logs in with its password and is upgraded to the current scheme by that login', async () => {
+      const secret = 'gold1234'; // the old policy's kind of password: would be refused as new, still logs in
+      const { username, id } = await legacyUser(secret);
+      const before = await stored(id);
+      expect(before.password_scheme).to.equal('bcrypt');
+      await rpcFails(server.client, 'Login', { username, password: 'gold12345' }, status.UNAUTHENTICATED);
+      expect((await stored(id)).password_hash).to.equal(before.password_hash);
+      await login(username, secret);
+      const after = await stored(id);
+      expect(after.password_scheme).to.equal('hmac-sha256-bcrypt');
+      expect(after.password_hash).to.not.equal(before.password_hash);
+      expect(await bcrypt.compare(secret, after.password_hash)).to.equal(false);
+      await login(username, secret);
+      await rpcFails(server.client, 'Login', { username, password: 'gold12345' }, status.UNAUTHENTICATED);
+    });
+
+    it('never lets bcrypt truncate: a longer password sharing its first 72 bytes does not match', async () => {
+      const secret = `${'금'.repeat(23)}a12`; // exactly 72 bytes, the old maximum
+      const { username, id } = await legacyUser(secret);
+      await rpcFails(server.client, 'Login', { username, password: `${secret}x` }, status.UNAUTHENTICATED);
+      expect((await stored(id)).password_scheme).to.equal('bcrypt');
+      await login(username, secret);
+      expect((await stored(id)).password_scheme).to.equal('hmac-sha256-bcrypt');
     });
   });
 

@@ -6,6 +6,7 @@ import { loginCredentialsProblem, passwordProblem, usernameProblem } from '../sr
 const strongSecrets = {
   JWT_SECRET: 'a'.repeat(32),
   JWT_REFRESH_SECRET: 'b'.repeat(32),
+  PASSWORD_PEPPER: 'p'.repeat(32),
 };
 const production = {
   NODE_ENV: 'production',
@@ -130,6 +131,15 @@ describe('auth-service configuration', () => {
     expect(config).to.include({ bcryptCost: 4, loginLockSeconds: 60, loginMaxFailures: 5, migrateOnStart: false });
   });
 
+  it('reads REFRESH_GRACE_SECONDS (default 10, at most 30) and warns about the development pepper', () => {
+    expect(loadAuthConfig({}).refreshGraceSeconds).to.equal(10);
+    expect(loadAuthConfig({}).warnings.join('\n')).to.contain('PASSWORD_PEPPER');
+    expect(loadAuthConfig({ REFRESH_GRACE_SECONDS: '0' }).refreshGraceSeconds).to.equal(0);
+    expect(loadAuthConfig({ REFRESH_GRACE_SECONDS: '30' }).refreshGraceSeconds).to.equal(30);
+    for (const bad of ['31', '-1', '1.5', 'ten'])
+      expect(configError({ REFRESH_GRACE_SECONDS: bad }).message).to.contain('REFRESH_GRACE_SECONDS');
+  });
+
   it('names each bad variable', () => {
     expect(configError({ BCRYPT_COST: '3' }).message).to.contain('BCRYPT_COST');
     expect(configError({ BCRYPT_COST: '16' }).message).to.contain('BCRYPT_COST');
@@ -152,8 +162,17 @@ describe('auth-service configuration', () => {
 
   it('refuses in production: missing, short or shared secrets and a missing database', () => {
     const missing = configError({ NODE_ENV: 'production' });
-    for (const name of ['JWT_SECRET', 'JWT_REFRESH_SECRET', 'AUTH_DATABASE_URL', 'AUTH_GATEWAY_SECRET'])
+    for (const name of [
+      'JWT_SECRET',
+      'JWT_REFRESH_SECRET',
+      'PASSWORD_PEPPER',
+      'AUTH_DATABASE_URL',
+      'AUTH_GATEWAY_SECRET',
+    ])
       expect(missing.message).to.contain(name);
+    expect(configError({ ...production, PASSWORD_PEPPER: 'short-pepper' }).message).to.match(
+      /PASSWORD_PEPPER: must be at least 32 bytes/,
+    );
     expect(configError({ ...production, JWT_SECRET: 'too-short' }).message).to.match(
       /JWT_SECRET: must be at least 32 bytes/,
     );
@@ -183,22 +202,38 @@ describe('auth-service password policy', () => {
       expect(usernameProblem(bad)).to.be.a('string');
   });
 
-  it('counts bytes, wants a letter and a digit, and differs from the username', () => {
-    expect(passwordProblem('abcdefg1', 'someone')).to.equal(null);
-    expect(passwordProblem('abcdef1', 'someone')).to.match(/8 bytes/);
-    expect(passwordProblem('é'.repeat(3) + '12', 'someone')).to.equal(null); // 8 bytes, 5 characters
-    expect(passwordProblem('a1' + 'x'.repeat(70), 'someone')).to.equal(null);
-    expect(passwordProblem('a1' + 'x'.repeat(71), 'someone')).to.match(/72 bytes/);
-    expect(passwordProblem('abcdefgh', 'someone')).to.match(/digit/);
-    expect(passwordProblem('12345678', 'someone')).to.match(/letter/);
+  it('counts 8 to 128 code points as sent and after NFC, in any script, with no composition rules', () => {
+    expect(passwordProblem('abcdefgh', 'someone')).to.equal(null); // letters only
+    expect(passwordProblem('86753092', 'someone')).to.equal(null); // digits only
+    expect(passwordProblem('abcdefg', 'someone')).to.match(/at least 8 characters/);
+    expect(passwordProblem('금'.repeat(8), 'someone')).to.equal(null); // 24 bytes, 8 characters
+    expect(passwordProblem('😀'.repeat(8), 'someone')).to.equal(null); // astral: one code point each
+    expect(passwordProblem('😀'.repeat(7), 'someone')).to.match(/at least 8/);
+    expect(passwordProblem('금'.repeat(128), 'someone')).to.equal(null); // 384 bytes
+    expect(passwordProblem('금'.repeat(129), 'someone')).to.match(/at most 128 characters/);
+    // Eight code points as sent, four after NFC (e + combining acute is é): too short.
+    expect(passwordProblem('e\u0301'.repeat(4), 'someone')).to.match(/at least 8/);
+    expect(passwordProblem('e\u0301'.repeat(8), 'someone')).to.equal(null);
+    // 128 after NFC, 256 as sent: the contract's schema counts what is sent.
+    expect(passwordProblem('e\u0301'.repeat(128), 'someone')).to.match(/at most 128/);
+  });
+
+  it('refuses the username and the 10,000 most common passwords, without regard to case', () => {
     expect(passwordProblem('Someone123', 'someone123')).to.match(/username/);
+    for (const common of ['Password1', 'password1', 'Passw0rd', 'qwerty123', 'abc12345', 'ILOVEYOU', '1q2w3e4r'])
+      expect(passwordProblem(common, 'someone'), common).to.match(/10,000 most common/);
+    // Ranked past 10,000 in the list: not refused.
+    expect(passwordProblem('hunter22', 'someone')).to.equal(null);
+    expect(passwordProblem('correct-horse-42', 'someone')).to.equal(null);
   });
 
   it('refuses at login only what can never match', () => {
     expect(loginCredentialsProblem('someone', 'anything')).to.equal(null);
     expect(loginCredentialsProblem('someone', 'short')).to.equal(null); // an old password may predate today's policy
+    expect(loginCredentialsProblem('someone', 'password1')).to.equal(null); // likewise
     expect(loginCredentialsProblem('', 'anything')).to.be.a('string');
     expect(loginCredentialsProblem('someone', '')).to.be.a('string');
-    expect(loginCredentialsProblem('someone', 'x'.repeat(73))).to.match(/72 bytes/);
+    expect(loginCredentialsProblem('someone', '금'.repeat(128))).to.equal(null);
+    expect(loginCredentialsProblem('someone', 'x'.repeat(129))).to.match(/at most 128/);
   });
 });

@@ -130,17 +130,49 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
       expect(row.refresh_token_hash).to.match(/^[0-9a-f]{64}$/);
     });
 
-    it('treats a rotated-away token as theft: 401 and the whole session revoked, access tokens included', async () => {
+    it('answers the token rotated last, presented again within the grace window, with the very same pair', async () => {
       const s = await session();
       const next = await rpc(server.client, 'Refresh', { refreshToken: s.refreshToken });
+      const again = await rpc(server.client, 'Refresh', { refreshToken: s.refreshToken });
+      expect(again).to.deep.equal(next);
+      // The session lives, and the one current token goes on rotating.
+      await rpc(server.client, 'ValidateToken', { accessToken: next.accessToken });
+      const third = await rpc(server.client, 'Refresh', { refreshToken: next.refreshToken });
+      await rpc(server.client, 'ValidateToken', { accessToken: third.accessToken });
+    });
+
+    it('answers two simultaneous refreshes with one token both, with one pair, and the session lives', async () => {
+      const s = await session();
+      const answers = await Promise.all([
+        rpc(server.client, 'Refresh', { refreshToken: s.refreshToken }),
+        rpc(server.client, 'Refresh', { refreshToken: s.refreshToken }),
+        rpc(server.client, 'Refresh', { refreshToken: s.refreshToken }),
+      ]);
+      expect(answers[1]).to.deep.equal(answers[0]);
+      expect(answers[2]).to.deep.equal(answers[0]);
+      const principal = await rpc(server.client, 'ValidateToken', { accessToken: answers[0].accessToken });
+      expect(principal.sessionId).to.equal(s.sessionId);
+      await rpc(server.client, 'Refresh', { refreshToken: answers[0].refreshToken });
+      const row = (await server.handle.db('sessions').where('id', s.sessionId).first()) as Record<string, unknown>;
+      expect(row.revoked_at).to.equal(null);
+    });
+
+    it('treats a token older than the one rotated last as theft, even within the window: 401 and the whole session revoked', async () => {
+      const s = await session();
+      const next = await rpc(server.client, 'Refresh', { refreshToken: s.refreshToken });
+      const third = await rpc(server.client, 'Refresh', { refreshToken: next.refreshToken });
       const metadata = new Metadata();
       metadata.set('x-request-id', `replay-${s.sessionId}`);
       const replay = await rpc(server.client, 'Refresh', { refreshToken: s.refreshToken }, metadata).catch(
         (error: ServiceError) => error,
       );
       expect(replay).to.have.property('code', status.UNAUTHENTICATED);
+      // The caller hears which session ended, to forget what it cached of it.
+      expect((replay as ServiceError).metadata.get('ended-session-id')).to.deep.equal([s.sessionId]);
+      await rejectsAccess(third.accessToken);
       await rejectsAccess(next.accessToken);
-      await rejectsAccess(s.accessToken);
+      await rejectsRefresh(third.refreshToken);
+      // Within the window the token rotated last no longer helps either: the session has ended.
       await rejectsRefresh(next.refreshToken);
       const row = (await server.handle.db('sessions').where('id', s.sessionId).first()) as Record<string, unknown>;
       expect(row.revoke_reason).to.equal('refresh_token_reuse');
@@ -149,19 +181,13 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
       expect(warning).to.include({ requestId: `replay-${s.sessionId}`, method: 'Refresh', sessionId: s.sessionId });
     });
 
-    it('lets at most one of two racing refreshes with the same token succeed', async () => {
+    it('refuses a disabled account’s refresh without revoking anything more', async () => {
       const s = await session();
-      const outcomes = await Promise.allSettled([
-        rpc(server.client, 'Refresh', { refreshToken: s.refreshToken }),
-        rpc(server.client, 'Refresh', { refreshToken: s.refreshToken }),
-      ]);
-      const succeeded = outcomes.filter((outcome) => outcome.status === 'fulfilled');
-      expect(succeeded.length).to.be.at.most(1);
-      for (const outcome of outcomes) {
-        if (outcome.status === 'rejected') {
-          expect((outcome.reason as { code: number }).code).to.equal(status.UNAUTHENTICATED);
-        }
-      }
+      await server.handle.db('users').where('id', s.userId).update({ disabled_at: '2026-01-01 00:00:00.000' });
+      const refused = await rejectsRefresh(s.refreshToken);
+      expect(refused.metadata.get('ended-session-id')).to.deep.equal([]);
+      const row = (await server.handle.db('sessions').where('id', s.sessionId).first()) as Record<string, unknown>;
+      expect(row.revoked_at).to.equal(null);
     });
 
     it('never accepts an access token as a refresh token', async () => {
@@ -190,6 +216,27 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
       // A well-signed token that is not the session's current one is reuse: the session ends.
       await rejectsRefresh(forge('refresh', claims, { expiresIn: 60 }));
       await rejectsAccess(s.accessToken);
+    });
+  });
+
+  describe('Refresh after the grace window (REFRESH_GRACE_SECONDS=1)', () => {
+    let shortGrace: TestAuthServer;
+    before(async () => {
+      shortGrace = await startTestAuthServer(server.config.database, { REFRESH_GRACE_SECONDS: '1' });
+    });
+    after(() => shortGrace?.stop());
+
+    it('treats the token rotated last as theft once its window has passed: 401 and the session revoked', async () => {
+      const username = `grace_${++sequence}`;
+      await rpc(shortGrace.client, 'Register', { username, password });
+      const tokens = await rpc(shortGrace.client, 'Login', { username, password });
+      const next = await rpc(shortGrace.client, 'Refresh', { refreshToken: tokens.refreshToken });
+      // Within the window: the same pair.
+      expect(await rpc(shortGrace.client, 'Refresh', { refreshToken: tokens.refreshToken })).to.deep.equal(next);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await rpcFails(shortGrace.client, 'Refresh', { refreshToken: tokens.refreshToken }, status.UNAUTHENTICATED);
+      await rpcFails(shortGrace.client, 'ValidateToken', { accessToken: next.accessToken }, status.UNAUTHENTICATED);
+      await rpcFails(shortGrace.client, 'Refresh', { refreshToken: next.refreshToken }, status.UNAUTHENTICATED);
     });
   });
 

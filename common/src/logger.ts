@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { redactUrl } from './redact-url';
 
 export type { Logger };
 
@@ -21,6 +22,12 @@ const redactPaths = [
   'res.headers["set-cookie"]',
 ];
 
+/** A logged request (`req`): its URL's credentials redacted (see redactUrl); paths above still apply. */
+function requestSerializer(req: unknown): unknown {
+  if (req === null || typeof req !== 'object' || typeof (req as { url?: unknown }).url !== 'string') return req;
+  return { ...req, url: redactUrl((req as { url: string }).url) };
+}
+
 /** A JSON logger on stdout, or on `destination` (a command keeps stdout for its answer: `pino.destination(2)`). */
 export function createLogger(name: string, level: string, destination?: pino.DestinationStream): Logger {
   return pino(
@@ -30,6 +37,7 @@ export function createLogger(name: string, level: string, destination?: pino.Des
       base: { service: name },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: redactPaths, censor: '[redacted]' },
+      serializers: { req: requestSerializer },
     },
     destination,
   );

@@ -20,6 +20,8 @@ export const callMetadata = {
   retryAfterSeconds: 'retry-after-seconds',
   /** Trailing, on a refusal. */
   refusalReason: 'refusal-reason',
+  /** Trailing, on the UNAUTHENTICATED of a refresh token recognised as reused: the session it ended. */
+  endedSessionId: 'ended-session-id',
 } as const;
 
 /** Options shared by both sides: int64 as JS numbers is safe for seconds and Unix times. */

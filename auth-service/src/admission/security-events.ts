@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
 
 export type SecurityEventName =
-  'client throttled' | 'login refused for client' | 'account slowed' | 'login counters cleared';
+  | 'client throttled'
+  | 'login refused for client'
+  | 'account slowed'
+  | 'login counters cleared'
+  | 'password changed'
+  | 'account disabled'
+  | 'account enabled';
 
 /** A refusal that keeps happening (a flood) is one event: repeated only after this quiet time. */
 const repeatAfterMs = 60_000;

@@ -6,7 +6,7 @@ import { createLogger } from '../../../common/src/logger';
 import { authMigrations } from '../../../common/src/migration-sets';
 import { migrateToLatest } from '../../../common/src/migrations';
 import type { AuthConfig } from '../config';
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError, NotFoundError } from '../errors';
 import { loggableError } from '../loggable-error';
 import type { AccountService } from '../users/account-service';
 import { createAccounts } from '../users/accounts';
@@ -82,7 +82,11 @@ export function finishCommand(name: string, usage: string, outcome: Promise<stri
       if (error instanceof UsageError) {
         process.stderr.write(error.message ? `${name}: ${error.message}\n\n${usage}\n` : `${usage}\n`);
         process.exitCode = error.message ? 2 : 0;
-      } else if (error instanceof InvalidArgumentError || error instanceof ConfigError) {
+      } else if (
+        error instanceof InvalidArgumentError ||
+        error instanceof NotFoundError ||
+        error instanceof ConfigError
+      ) {
         process.stderr.write(`${name}: ${error.message}\n`);
         process.exitCode = 1;
       } else {

@@ -4,6 +4,8 @@ import { callMetadata } from '../../../common/src/proto';
 import {
   AlreadyExistsError,
   InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
   RefusedError,
   UnauthenticatedError,
   UnavailableError,
@@ -20,8 +22,16 @@ export function errorStatus(error: unknown): ErrorStatus & { expected: boolean; 
     return { code: status.INVALID_ARGUMENT, details: error.message, expected: true };
   if (error instanceof AlreadyExistsError)
     return { code: status.ALREADY_EXISTS, details: error.message, expected: true };
-  if (error instanceof UnauthenticatedError)
-    return { code: status.UNAUTHENTICATED, details: error.message, expected: true };
+  if (error instanceof UnauthenticatedError) {
+    if (error.endedSessionId === undefined)
+      return { code: status.UNAUTHENTICATED, details: error.message, expected: true };
+    const metadata = new Metadata();
+    metadata.set(callMetadata.endedSessionId, error.endedSessionId);
+    return { code: status.UNAUTHENTICATED, details: error.message, metadata, expected: true };
+  }
+  if (error instanceof PermissionDeniedError)
+    return { code: status.PERMISSION_DENIED, details: error.message, expected: true };
+  if (error instanceof NotFoundError) return { code: status.NOT_FOUND, details: error.message, expected: true };
   if (error instanceof RefusedError) {
     const metadata = new Metadata();
     metadata.set(callMetadata.retryAfterSeconds, String(error.retryAfterSeconds));

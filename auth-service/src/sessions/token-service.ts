@@ -61,13 +61,22 @@ export class TokenService {
     return this.ttlSeconds.access;
   }
 
-  issue(userId: string, sessionId: string, now = Date.now()): IssuedTokens {
+  /**
+   * A new token pair. `rotatedFrom`: the digest of the refresh token this pair replaces.
+   * Its ids are then derived from that digest instead of drawn at random, so issuing
+   * again for the same rotation (same session, digest and second) signs the very same
+   * pair: HS256 is deterministic. A retried refresh within the grace window gets exactly
+   * what the rotation gave, and two tabs end up holding one current token.
+   */
+  issue(userId: string, sessionId: string, now = Date.now(), rotatedFrom?: string): IssuedTokens {
     const issuedAt = Math.floor(now / 1000);
     const accessExpiresAt = issuedAt + this.ttlSeconds.access;
     const refreshExpiresAt = issuedAt + this.ttlSeconds.refresh;
+    const id = (type: TokenType) =>
+      rotatedFrom === undefined ? randomUUID() : hash('sha256', `${type}:${rotatedFrom}`, 'hex');
     return {
-      accessToken: this.sign('access', userId, sessionId, issuedAt, accessExpiresAt),
-      refreshToken: this.sign('refresh', userId, sessionId, issuedAt, refreshExpiresAt),
+      accessToken: this.sign('access', userId, sessionId, issuedAt, accessExpiresAt, id('access')),
+      refreshToken: this.sign('refresh', userId, sessionId, issuedAt, refreshExpiresAt, id('refresh')),
       accessExpiresAt,
       refreshExpiresAt,
     };
@@ -96,13 +105,20 @@ export class TokenService {
     return { userId: sub, sessionId: sid, expiresAt: exp };
   }
 
-  private sign(type: TokenType, userId: string, sessionId: string, issuedAt: number, expiresAt: number): string {
+  private sign(
+    type: TokenType,
+    userId: string,
+    sessionId: string,
+    issuedAt: number,
+    expiresAt: number,
+    tokenId: string,
+  ): string {
     return jwt.sign({ typ: type, sid: sessionId, iat: issuedAt, exp: expiresAt }, this.keys[type], {
       algorithm: 'HS256',
       issuer,
       audience,
       subject: userId,
-      jwtid: randomUUID(),
+      jwtid: tokenId,
     });
   }
 }

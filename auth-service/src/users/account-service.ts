@@ -1,13 +1,20 @@
 import type { ClientIdentity } from '../admission/client-identity';
-import type { PasswordAdmission } from '../admission/password-admission';
+import type { AdmittedWork, PasswordAdmission } from '../admission/password-admission';
 import type { SecurityEvents } from '../admission/security-events';
-import { AlreadyExistsError, InvalidArgumentError, RefusedError, UnauthenticatedError } from '../errors';
+import {
+  AlreadyExistsError,
+  InvalidArgumentError,
+  NotFoundError,
+  RefusedError,
+  UnauthenticatedError,
+  UnavailableError,
+} from '../errors';
 import type { SessionRepository } from '../sessions/session-repository';
 import type { AccountPacing } from './account-pacing';
 import type { LoginCounters } from './login-counters';
 import { operatorTicket, type PasswordHasher } from './password-hasher';
 import { loginCredentialsProblem, normalizeUsername, passwordProblem, usernameProblem } from './password-policy';
-import type { Role, UserRepository } from './user-repository';
+import type { Role, UserRecord, UserRepository } from './user-repository';
 
 export interface LoginPolicy {
   /** Consecutive failures after which a client is refused for an account. */
@@ -61,22 +68,83 @@ export class AccountService {
     if (await this.users.findByUsername(username)) throw new AlreadyExistsError('username is already taken');
     const work = await this.admission.admit({ ...call, knownAccount: null });
     try {
-      const passwordHash = await this.hasher.hash(password, work.ticket);
-      return await this.users.insert({ username, passwordHash, role: 'USER' });
+      const stored = await this.hasher.hash(password, work.ticket);
+      return await this.users.insert({ username, password: stored, role: 'USER' });
     } finally {
       work.done();
     }
   }
 
   /**
-   * Checks a password for a client, in this order, every step keyed by the name:
-   * the client's refusal for the account (429 whatever the password); admission (the
-   * client's share); the account's pacing for clients not known for it (past the hourly
-   * ceiling); then exactly one bcrypt operation; then the count. Returns the user id.
+   * Checks a password for a client (see `verified`); a hash of an older scheme is
+   * replaced at once, within the same admitted work. Returns the user id.
    */
   async authenticate(username: string, password: string, call: PasswordCall): Promise<string> {
     const problem = loginCredentialsProblem(username, password);
     if (problem) throw new InvalidArgumentError(problem);
+    return this.verified(username, password, call, { giveBack: true }, async (user, work) => {
+      if (this.hasher.needsUpgrade(user.password)) await this.upgrade(user, password, work);
+      return user.id;
+    });
+  }
+
+  /**
+   * Replaces the password of the caller's account once the current one is proved,
+   * exactly as a login proves it (refusals, admission, pacing, counting by name and
+   * client): an access token alone is no way to guess the password. The new hash is work
+   * of the same admitted call; the caller ends the account's other sessions.
+   */
+  async changePassword(
+    account: { userId: string; username: string },
+    currentPassword: string,
+    newPassword: string,
+    call: PasswordCall,
+  ): Promise<void> {
+    const problem = passwordProblem(newPassword, account.username);
+    if (problem) throw new InvalidArgumentError(problem);
+    const credentials = loginCredentialsProblem(account.username, currentPassword);
+    if (credentials) throw new InvalidArgumentError(credentials.replace('password', 'current password'));
+    // Two hashes: the successful check does not give its share back as a login does.
+    await this.verified(account.username, currentPassword, call, { giveBack: false }, async (user, work) => {
+      if (user.id !== account.userId) throw new UnauthenticatedError(wrongCredentials);
+      const stored = await this.hasher.hash(newPassword, work.ticket);
+      await this.users.update(user.id, { password: stored });
+      this.events.emit('password changed', { username: user.username, userId: user.id, client: call.client.key });
+    });
+  }
+
+  /**
+   * Disables or enables an account (the operator's command and the ADMIN route). A
+   * disabled account cannot log in or refresh, and its sessions end (ASVS 5.0 §7.4.2);
+   * enabling it brings none of them back.
+   */
+  async setDisabled(username: string, disabled: boolean): Promise<{ userId: string; username: string }> {
+    const user = usernameProblem(username) ? null : await this.users.findByUsername(username);
+    if (!user) throw new NotFoundError('no account with this username');
+    const now = new Date();
+    if (await this.users.setDisabled(user.id, disabled, now)) {
+      this.events.emit(disabled ? 'account disabled' : 'account enabled', { username: user.username, userId: user.id });
+    }
+    if (disabled) await this.sessions.revokeAllOfUser(user.id, 'account_disabled', now);
+    return { userId: user.id, username: user.username };
+  }
+
+  /**
+   * Checks a password for a client, in this order, every step keyed by the name:
+   * the client's refusal for the account (429 whatever the password); admission (the
+   * client's share); the account's pacing for clients not known for it (past the hourly
+   * ceiling); then exactly one bcrypt operation; then the count. A disabled account
+   * fails exactly like a wrong password. On a match, `then` runs within the admitted
+   * work (its further hashes queue with the same ticket). `giveBack`: a success returns
+   * the client's hash (a login's one hash).
+   */
+  private async verified<T>(
+    username: string,
+    password: string,
+    call: PasswordCall,
+    options: { giveBack: boolean },
+    then: (user: UserRecord, work: AdmittedWork) => Promise<T>,
+  ): Promise<T> {
     const name = normalizeUsername(username);
     const client = call.client.key;
     const now = new Date();
@@ -90,14 +158,31 @@ export class AccountService {
     try {
       const slot = known ? null : await this.pacing.take(name, this.maxSlotWaitMs(call), call.signal);
       const user = await this.users.findByUsername(username);
-      const matches = await this.hasher.verify(password, user?.passwordHash ?? null, work.ticket);
-      if (!matches || !user) throw await this.failed(name, call.client);
+      const matches = await this.hasher.verify(password, user?.password ?? null, work.ticket);
+      if (!matches || !user || user.disabled) throw await this.failed(name, call.client);
       await this.succeeded(name, client, slot);
-      await work.succeeded();
-      return user.id;
+      const result = await then(user, work);
+      if (options.giveBack) await work.succeeded();
+      return result;
     } finally {
       work.done();
     }
+  }
+
+  /**
+   * Re-hashes an older-scheme password in the current scheme. The hash is work like any
+   * other: it queues with the login's ticket, and when the queue cannot fit it before the
+   * deadline the login is answered anyway and the upgrade waits for a later one.
+   */
+  private async upgrade(user: UserRecord, password: string, work: AdmittedWork): Promise<void> {
+    let stored;
+    try {
+      stored = await this.hasher.hash(password, work.ticket);
+    } catch (error) {
+      if (error instanceof RefusedError || error instanceof UnavailableError) return;
+      throw error;
+    }
+    await this.users.upgradePassword(user.id, user.password.hash, stored);
   }
 
   /** How long an attempt may wait for its account's slot and still be hashed and answered before its deadline. */
@@ -155,9 +240,9 @@ export class AccountService {
     assertNewCredentials(username, password);
     const existing = await this.users.findByUsername(username);
     if (!existing) {
-      const passwordHash = await this.hasher.hash(password, operatorTicket);
+      const stored = await this.hasher.hash(password, operatorTicket);
       try {
-        const userId = await this.users.insert({ username, passwordHash, role: role ?? 'USER' });
+        const userId = await this.users.insert({ username, password: stored, role: role ?? 'USER' });
         return { userId, role: role ?? 'USER', created: true, previousRole: null, passwordChanged: true };
       } catch (error) {
         // Another replica bootstrapping the same account won the race: check it as existing.
@@ -165,20 +250,22 @@ export class AccountService {
         return this.ensureAccount(username, password, role);
       }
     }
-    const passwordMatches = await this.hasher.verify(password, existing.passwordHash, operatorTicket);
+    const passwordMatches = await this.hasher.verify(password, existing.password, operatorTicket);
     const now = new Date();
-    const passwordHash = passwordMatches ? undefined : await this.hasher.hash(password, operatorTicket);
+    // The same password in an older scheme is re-hashed without ending anything.
+    const rehash = !passwordMatches || this.hasher.needsUpgrade(existing.password);
+    const stored = rehash ? await this.hasher.hash(password, operatorTicket) : undefined;
     const newRole = role === null || existing.role === role ? undefined : role;
-    if (passwordHash !== undefined || newRole !== undefined) {
-      await this.users.update(existing.id, { passwordHash, role: newRole }, now);
+    if (stored !== undefined || newRole !== undefined) {
+      await this.users.update(existing.id, { password: stored, role: newRole }, now);
     }
-    if (passwordHash !== undefined) await this.sessions.revokeAllOfUser(existing.id, 'password_reset', now);
+    if (!passwordMatches) await this.sessions.revokeAllOfUser(existing.id, 'password_reset', now);
     return {
       userId: existing.id,
       role: newRole ?? existing.role,
       created: false,
       previousRole: newRole === undefined ? null : existing.role,
-      passwordChanged: passwordHash !== undefined,
+      passwordChanged: !passwordMatches,
     };
   }
 }

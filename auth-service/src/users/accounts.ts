@@ -19,7 +19,7 @@ export async function createAccounts(
   config: AuthConfig,
   logger: Logger,
 ): Promise<{ accounts: AccountService; counters: LoginCounters; sessionRows: SessionRepository; close(): void }> {
-  const hasher = await PasswordHasher.create(config.bcryptCost, {
+  const hasher = await PasswordHasher.create(config.bcryptCost, config.passwordPepper, {
     maxConcurrency: config.bcryptMaxConcurrency,
     maxQueue: config.bcryptMaxQueue,
   });

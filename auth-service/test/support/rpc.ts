@@ -2,7 +2,18 @@ import { expect } from 'chai';
 import { Metadata, type CallOptions, type ServiceError, type status } from '@grpc/grpc-js';
 import type { AuthServiceClient } from '../../../common/src/proto';
 
-type Method = 'Register' | 'Login' | 'Refresh' | 'Logout' | 'ValidateToken';
+type Method =
+  | 'Register'
+  | 'Login'
+  | 'Refresh'
+  | 'Logout'
+  | 'ValidateToken'
+  | 'ChangePassword'
+  | 'ListSessions'
+  | 'EndSession'
+  | 'LogoutAll'
+  | 'DisableAccount'
+  | 'EnableAccount';
 type RequestOf<M extends Method> = Parameters<AuthServiceClient[M]>[0];
 type ResponseOf<M extends Method> = NonNullable<Parameters<Parameters<AuthServiceClient[M]>[1]>[1]>;
 type Callback<M extends Method> = (error: ServiceError | null, response?: ResponseOf<M>) => void;

@@ -1,7 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { authServiceName, callMetadata, loadAuthService, type AuthServiceClient } from '../../../common/src/proto';
+import type { ChangePasswordResponse__Output } from '../../../generated/proto/aletheia/auth/v1/ChangePasswordResponse';
+import type { DisableAccountResponse__Output } from '../../../generated/proto/aletheia/auth/v1/DisableAccountResponse';
+import type { EnableAccountResponse__Output } from '../../../generated/proto/aletheia/auth/v1/EnableAccountResponse';
+import type { ListSessionsResponse__Output } from '../../../generated/proto/aletheia/auth/v1/ListSessionsResponse';
 import type { LoginResponse__Output } from '../../../generated/proto/aletheia/auth/v1/LoginResponse';
+import type { LogoutAllResponse__Output } from '../../../generated/proto/aletheia/auth/v1/LogoutAllResponse';
 import type { RefreshResponse__Output } from '../../../generated/proto/aletheia/auth/v1/RefreshResponse';
 import type { ValidateTokenResponse__Output } from '../../../generated/proto/aletheia/auth/v1/ValidateTokenResponse';
 import type { GatewayMetrics } from '../ops/metrics';
@@ -98,6 +103,53 @@ export class AuthClient {
 
   validateToken(accessToken: string, caller: Caller): Promise<ValidateTokenResponse__Output> {
     return this.call('ValidateToken', (...call) => this.client.validateToken({ accessToken }, ...call), caller);
+  }
+
+  /**
+   * Waits for two hashes (the current password's check, the new one's), so it carries the
+   * long deadline like login. The bearer check has already passed: UNAUTHENTICATED here is
+   * the wrong current password.
+   */
+  changePassword(
+    accessToken: string,
+    passwords: { currentPassword: string; newPassword: string },
+    caller: Caller,
+    signal?: AbortSignal,
+  ): Promise<ChangePasswordResponse__Output> {
+    return this.call(
+      'ChangePassword',
+      (...call) => this.client.changePassword({ accessToken, ...passwords }, ...call),
+      caller,
+      { timeoutMs: this.options.passwordTimeoutMs, unauthenticated: 'invalid-credentials', signal },
+    );
+  }
+
+  listSessions(accessToken: string, caller: Caller): Promise<ListSessionsResponse__Output> {
+    return this.call('ListSessions', (...call) => this.client.listSessions({ accessToken }, ...call), caller);
+  }
+
+  async endSession(accessToken: string, sessionId: string, caller: Caller): Promise<void> {
+    await this.call('EndSession', (...call) => this.client.endSession({ accessToken, sessionId }, ...call), caller);
+  }
+
+  logoutAll(accessToken: string, caller: Caller): Promise<LogoutAllResponse__Output> {
+    return this.call('LogoutAll', (...call) => this.client.logoutAll({ accessToken }, ...call), caller);
+  }
+
+  disableAccount(accessToken: string, username: string, caller: Caller): Promise<DisableAccountResponse__Output> {
+    return this.call(
+      'DisableAccount',
+      (...call) => this.client.disableAccount({ accessToken, username }, ...call),
+      caller,
+    );
+  }
+
+  enableAccount(accessToken: string, username: string, caller: Caller): Promise<EnableAccountResponse__Output> {
+    return this.call(
+      'EnableAccount',
+      (...call) => this.client.enableAccount({ accessToken, username }, ...call),
+      caller,
+    );
   }
 
   /** True when the auth service's health service reports SERVING. */

@@ -37,6 +37,14 @@ export function refusalReasonOf(error: ServiceError): RefusalReason | null {
   return isRefusalReason(reason) ? reason : 'auth-busy';
 }
 
+/** The session the auth-service ended while refusing a call (a reused refresh token's), if it says so. */
+export function endedSessionOf(error: unknown): string | null {
+  const cause = error instanceof ProblemError ? error.cause : error;
+  if (!isServiceError(cause) || cause.code !== GrpcStatus.UNAUTHENTICATED) return null;
+  const value = cause.metadata?.get(callMetadata.endedSessionId)[0];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
 /**
  * The one translation of auth-service answers into problem details. `UNAUTHENTICATED`
  * means wrong credentials on login and a bad token everywhere else.
@@ -56,6 +64,10 @@ export function problemFromGrpc(
       });
     case GrpcStatus.ALREADY_EXISTS:
       return new ProblemError('username-taken', 'This username is already taken.', { cause: error });
+    case GrpcStatus.NOT_FOUND:
+      return new ProblemError('not-found', 'No such resource.', { cause: error });
+    case GrpcStatus.PERMISSION_DENIED:
+      return new ProblemError('forbidden', 'This operation needs an ADMIN.', { cause: error });
     case GrpcStatus.UNAUTHENTICATED:
       return unauthenticated === 'invalid-credentials'
         ? new ProblemError('invalid-credentials', 'The username or password is wrong.', { cause: error })

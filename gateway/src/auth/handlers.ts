@@ -1,12 +1,16 @@
 import type { Response } from 'express';
 import type { components } from '../../../generated/openapi';
 import type { OperationHandlers } from '../http/operations';
+import { ProblemError } from '../http/problem';
 import type { AuthClient } from './auth-client';
 import { bearerTokenOf, principalOf } from './bearer';
 import { callerOf } from './caller';
+import { endedSessionOf } from './grpc-errors';
 import type { TokenValidator } from './token-validator';
 
 type TokenPair = components['schemas']['TokenPair'];
+type SessionList = components['schemas']['SessionList'];
+type AccountStatus = components['schemas']['AccountStatus'];
 
 interface IssuedTokens {
   accessToken: string;
@@ -47,9 +51,25 @@ async function whileClientWaits(res: Response, call: (signal: AbortSignal) => Pr
   }
 }
 
-type AuthOperations = 'register' | 'login' | 'refresh' | 'logout';
+type AuthOperations =
+  | 'register'
+  | 'login'
+  | 'refresh'
+  | 'logout'
+  | 'changePassword'
+  | 'listSessions'
+  | 'endSession'
+  | 'logoutAll'
+  | 'setAccountStatus';
 
-/** Accounts and sessions: each route is one call to the auth service. */
+/** Milliseconds since the epoch as the contract's timestamp. */
+const isoTime = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Accounts and sessions: each route is one call to the auth service. A call that ends
+ * sessions also evicts them from this gateway's token cache, so they end here at once
+ * (other replicas: within TOKEN_CACHE_TTL_MS).
+ */
 export function authHandlers(deps: {
   auth: AuthClient;
   tokens: TokenValidator;
@@ -72,15 +92,78 @@ export function authHandlers(deps: {
     refresh: async (req, res) => {
       // The body's token wins: a generated client may send its access token on every request.
       const token = req.body?.refreshToken ?? bearerTokenOf(res);
-      sendTokenPair(res, await auth.refresh(token, callerOf(req)));
+      try {
+        sendTokenPair(res, await auth.refresh(token, callerOf(req)));
+      } catch (error) {
+        // A reused refresh token ended its session: its access tokens stop here at once.
+        const ended = endedSessionOf(error);
+        if (ended) tokens.forgetSession(ended);
+        throw error;
+      }
     },
     logout: async (req, res) => {
       try {
         await auth.logout(bearerTokenOf(res), callerOf(req));
       } finally {
-        tokens.forgetSession(principalOf(res));
+        tokens.forgetSession(principalOf(res).sessionId);
       }
       res.status(204).end();
+    },
+    changePassword: async (req, res) => {
+      const caller = principalOf(res);
+      await whileClientWaits(res, async (signal) => {
+        try {
+          await auth.changePassword(bearerTokenOf(res), req.body, callerOf(req), signal);
+        } finally {
+          // Whatever the answer (or if the client left before it), none of the others is reused from memory.
+          tokens.forgetUser(caller.userId, caller.sessionId);
+        }
+        res.status(204).end();
+      });
+    },
+    listSessions: async (req, res) => {
+      const { sessions } = await auth.listSessions(bearerTokenOf(res), callerOf(req));
+      const body: SessionList = {
+        data: sessions.map((session) => ({
+          id: session.id,
+          createdAt: isoTime(Number(session.createdAtMs)),
+          lastUsedAt: isoTime(Number(session.lastUsedAtMs)),
+          clientAddress: session.clientAddress || null,
+          userAgent: session.userAgent || null,
+          current: session.current,
+        })),
+      };
+      res.setHeader('Cache-Control', 'no-store');
+      res.json(body);
+    },
+    endSession: async (req, res) => {
+      const { sessionId } = req.params;
+      await auth.endSession(bearerTokenOf(res), sessionId, callerOf(req));
+      tokens.forgetSession(sessionId);
+      res.status(204).end();
+    },
+    logoutAll: async (req, res) => {
+      try {
+        await auth.logoutAll(bearerTokenOf(res), callerOf(req));
+      } finally {
+        tokens.forgetUser(principalOf(res).userId);
+      }
+      res.status(204).end();
+    },
+    setAccountStatus: async (req, res) => {
+      if (principalOf(res).role !== 'ADMIN') {
+        throw new ProblemError('forbidden', 'Only an ADMIN may change the status of an account.');
+      }
+      const { status } = req.body;
+      const { username } = req.params;
+      const caller = callerOf(req);
+      const account =
+        status === 'DISABLED'
+          ? await auth.disableAccount(bearerTokenOf(res), username, caller)
+          : await auth.enableAccount(bearerTokenOf(res), username, caller);
+      if (status === 'DISABLED') tokens.forgetUser(account.userId);
+      const body: AccountStatus = { username: account.username, status };
+      res.json(body);
     },
   };
 }

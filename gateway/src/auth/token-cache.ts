@@ -10,14 +10,18 @@ interface Entry {
  * most requests skip the round trip to the auth service.
  *
  * Staleness bound: an entry lives at most `ttlMs` (default 1 s, never past the token's
- * own expiry). A logout through this gateway evicts the session's entries at once; a
- * logout, or a session revoked for refresh-token reuse, seen only by another replica
- * takes effect here within `ttlMs`. Failed validations are never stored.
+ * own expiry). Sessions ended through this gateway are evicted at once: a logout, a
+ * refresh token recognised as reused, a session ended by its owner, every other session
+ * of an account whose password changed, every session of an account logged out
+ * everywhere or disabled. Ended only through another replica, they end here within
+ * `ttlMs`. Failed validations are never stored.
  */
 export class TokenCache {
   private readonly entries = new Map<string, Entry>();
   /** Sessions ended through this gateway, by when: validations started before then are not stored. */
   private readonly forgotten = new Map<string, number>();
+  /** Accounts whose sessions (but `keep`) ended through this gateway, by when, likewise. */
+  private readonly forgottenUsers = new Map<string, { at: number; keep: string | undefined }>();
 
   constructor(
     readonly ttlMs: number,
@@ -45,6 +49,8 @@ export class TokenCache {
   set(key: string, principal: Principal, tokenExpiresAtMs: number, validationStartedAt: number): void {
     if (this.ttlMs === 0) return;
     if ((this.forgotten.get(principal.sessionId) ?? -Infinity) >= validationStartedAt) return;
+    const user = this.forgottenUsers.get(principal.userId);
+    if (user && user.at >= validationStartedAt && user.keep !== principal.sessionId) return;
     const expiresAt = Math.min(this.now() + this.ttlMs, tokenExpiresAtMs);
     if (expiresAt <= this.now()) return;
     this.entries.delete(key);
@@ -57,13 +63,26 @@ export class TokenCache {
     for (const [key, entry] of this.entries) {
       if (entry.principal.sessionId === sessionId) this.entries.delete(key);
     }
+    this.remember(this.forgotten, sessionId, this.now());
+  }
+
+  /** Drops every entry of an account's sessions but `keep` (a password change keeps the caller's). */
+  forgetUser(userId: string, keep?: string): void {
+    for (const [key, entry] of this.entries) {
+      if (entry.principal.userId === userId && entry.principal.sessionId !== keep) this.entries.delete(key);
+    }
     const now = this.now();
-    this.forgotten.delete(sessionId);
-    this.forgotten.set(sessionId, now);
-    // Oldest first: drop what no validation still in flight can predate.
-    for (const [session, at] of this.forgotten) {
-      if (at > now - this.forgetHorizonMs) break;
-      this.forgotten.delete(session);
+    this.remember(this.forgottenUsers, userId, { at: now, keep });
+  }
+
+  /** Notes what ended when; oldest first, what no validation still in flight can predate goes. */
+  private remember<Value extends number | { at: number }>(ended: Map<string, Value>, key: string, value: Value): void {
+    ended.delete(key);
+    ended.set(key, value);
+    const horizon = this.now() - this.forgetHorizonMs;
+    for (const [id, noted] of ended) {
+      if ((typeof noted === 'number' ? noted : noted.at) > horizon) break;
+      ended.delete(id);
     }
   }
 

@@ -41,9 +41,15 @@ export class TokenValidator {
   }
 
   /** The session has ended through this gateway: none of its tokens may be reused from memory. */
-  forgetSession(principal: Principal): void {
-    this.cache.forgetSession(principal.sessionId);
+  forgetSession(sessionId: string): void {
+    this.cache.forgetSession(sessionId);
     // A call already under way may have been answered before the logout: later requests must not join it.
+    this.inFlight.clear();
+  }
+
+  /** The account's sessions (but `keep`) have ended through this gateway, likewise. */
+  forgetUser(userId: string, keep?: string): void {
+    this.cache.forgetUser(userId, keep);
     this.inFlight.clear();
   }
 

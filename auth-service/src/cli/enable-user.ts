@@ -1,0 +1,3 @@
+import { runAccountStatusCommand } from './account-status';
+
+runAccountStatusCommand('enable');
