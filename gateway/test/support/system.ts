@@ -93,7 +93,7 @@ function userIdOf(address: string, accessToken: string): Promise<string> {
 export async function startSystem(
   database: TestDatabase,
   overrides: NodeJS.ProcessEnv = {},
-  options: { ordersOutages?: boolean } = {},
+  options: { ordersOutages?: boolean; gatewayLogger?: Logger } = {},
 ): Promise<TestSystem> {
   const authDatabase = siblingDatabase(database);
   const [ordersConfig, authDbConfig] = await Promise.all([database.create(), authDatabase.create()]);
@@ -134,7 +134,7 @@ export async function startSystem(
         ...(options.ordersOutages ? { API_DB_ACQUIRE_TIMEOUT_MS: '300' } : {}),
         ...overrides,
       }),
-      testLogger('gateway'),
+      options.gatewayLogger ?? testLogger('gateway'),
     );
   } catch (error) {
     await auth.stop();
