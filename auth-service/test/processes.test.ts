@@ -10,6 +10,8 @@ import { healthStatus, reflect } from './support/standard-services';
 
 const createUser = 'auth-service/src/cli/create-user.js';
 const unlockUser = 'auth-service/src/cli/unlock-user.js';
+const disableUser = 'auth-service/src/cli/disable-user.js';
+const enableUser = 'auth-service/src/cli/enable-user.js';
 
 describeEachDatabase('auth-service programs', (database) => {
   let config: DatabaseConfig;
@@ -89,7 +91,10 @@ describeEachDatabase('auth-service programs', (database) => {
     it('applies the password policy (exit 1) and explains its usage (exit 2)', async () => {
       const weak = await runProgram(createUser, ['--username', 'weak_user'], env, 'short1');
       expect(weak.code).to.equal(1);
-      expect(weak.stderr).to.contain('password must be at least 8 bytes');
+      expect(weak.stderr).to.contain('password must be at least 8 characters');
+      const common = await runProgram(createUser, ['--username', 'common_user'], env, 'Password1');
+      expect(common.code).to.equal(1);
+      expect(common.stderr).to.contain('10,000 most common');
       const noName = await runProgram(createUser, ['--role', 'ADMIN'], env, 'good-pass-1');
       expect(noName.code).to.equal(2);
       expect(noName.stderr).to.contain('--username is required');
@@ -135,6 +140,47 @@ describeEachDatabase('auth-service programs', (database) => {
     it('explains its usage (exit 2)', async () => {
       expect((await runProgram(unlockUser, [], env)).code).to.equal(2);
       expect((await runProgram(unlockUser, ['--username', 'no such name!'], env)).code).to.equal(2);
+    });
+  });
+
+  describe('npm run user:disable and user:enable', () => {
+    it('disables an account (its sessions end, it cannot log in) and enables it again; both are logged', async () => {
+      const server = await startTestAuthServer(config);
+      try {
+        const { userId } = await rpc(server.client, 'Register', { username: 'To_Disable', password: 'gold-bar-99' });
+        const tokens = await rpc(server.client, 'Login', { username: 'to_disable', password: 'gold-bar-99' });
+        const disabled = await runProgram(disableUser, ['--username', 'TO_DISABLE'], env);
+        expect(disabled.code, disabled.stderr).to.equal(0);
+        expect(disabled.stdout).to.match(
+          /^disabled account To_Disable \(id [0-9a-f-]{36}\); its sessions have ended\n$/,
+        );
+        expect(disabled.stderr).to.contain('"securityEvent":"account disabled"');
+        const session = (await server.handle.db('sessions').where('user_id', userId).first()) as {
+          revoke_reason: string;
+        };
+        expect(session.revoke_reason).to.equal('account_disabled');
+        await rpcFails(server.client, 'Refresh', { refreshToken: tokens.refreshToken }, status.UNAUTHENTICATED);
+        await rpcFails(
+          server.client,
+          'Login',
+          { username: 'to_disable', password: 'gold-bar-99' },
+          status.UNAUTHENTICATED,
+        );
+        const enabled = await runProgram(enableUser, ['--username', 'to_disable'], env);
+        expect(enabled.code, enabled.stderr).to.equal(0);
+        expect(enabled.stdout).to.match(/^enabled account To_Disable/);
+        await rpc(server.client, 'Login', { username: 'to_disable', password: 'gold-bar-99' });
+      } finally {
+        await server.stop();
+      }
+    });
+
+    it('names an unknown account (exit 1) and explains its usage (exit 2)', async () => {
+      const unknown = await runProgram(disableUser, ['--username', 'nobody_here'], env);
+      expect(unknown.code).to.equal(1);
+      expect(unknown.stderr).to.contain('no account with this username');
+      expect((await runProgram(enableUser, [], env)).code).to.equal(2);
+      expect((await runProgram(disableUser, ['--username', 'bad name!'], env)).code).to.equal(2);
     });
   });
 
@@ -226,7 +272,13 @@ describeEachDatabase('auth-service programs', (database) => {
     it('refuses to start in production without secrets or database, naming each variable (exit 1)', async () => {
       const result = await runProgram('auth-service/src/main.js', [], { NODE_ENV: 'production', JWT_SECRET: 'short' });
       expect(result.code).to.equal(1);
-      for (const name of ['JWT_SECRET', 'JWT_REFRESH_SECRET', 'AUTH_DATABASE_URL', 'AUTH_GATEWAY_SECRET'])
+      for (const name of [
+        'JWT_SECRET',
+        'JWT_REFRESH_SECRET',
+        'PASSWORD_PEPPER',
+        'AUTH_DATABASE_URL',
+        'AUTH_GATEWAY_SECRET',
+      ])
         expect(result.stdout).to.contain(name);
     });
   });

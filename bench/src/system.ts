@@ -60,6 +60,7 @@ export class BenchSystem {
       JWT_SECRET: randomBytes(32).toString('hex'),
       JWT_REFRESH_SECRET: randomBytes(32).toString('hex'),
       AUTH_GATEWAY_SECRET: randomBytes(32).toString('hex'),
+      PASSWORD_PEPPER: randomBytes(32).toString('hex'),
       BCRYPT_COST: String(options.bcryptCost),
       MIGRATE_ON_START: 'true',
       AUTH_GRPC_HOST: '127.0.0.1',

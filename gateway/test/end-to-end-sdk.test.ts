@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { describeEachDatabase } from '../../common/test/databases';
 import { createClient } from '../../generated/sdk/client';
 import * as sdk from '../../generated/sdk/sdk.gen';
-import { startSystem, type TestSystem } from './support/system';
+import { startSystem, testAdmin, type TestSystem } from './support/system';
 
 // The same walk as the openapi-typescript end-to-end test, through the SDK a second,
 // independent generator (@hey-api/openapi-ts) writes from openapi.yaml: how a client
@@ -82,6 +82,46 @@ describeEachDatabase('end to end through the @hey-api/openapi-ts SDK', (database
     const after = await sdk.listOrders({ client });
     expect(after.response!.status).to.equal(401);
     expect(after.error).to.include({ type: 'https://aletheia.gold/problems/unauthenticated', status: 401 });
+  });
+
+  it('change password → list sessions → end one → logout everywhere, and an ADMIN disables and enables the account', async () => {
+    let accessToken = '';
+    const client = createClient({ baseUrl: system.gateway.url, auth: () => accessToken });
+    const username = `sdk_${randomBytes(4).toString('hex')}`;
+    const password = '한국어로 된 긴 비밀번호 2026';
+    expect((await sdk.register({ client, body: { username, password } })).response!.status).to.equal(204);
+    const first = (await sdk.login({ client, body: { username, password } })).data!;
+    const second = (await sdk.login({ client, body: { username, password } })).data!;
+    accessToken = first.accessToken;
+
+    const newPassword = 'a-different-long-passphrase';
+    const changed = await sdk.changePassword({ client, body: { currentPassword: password, newPassword } });
+    expect(changed.response!.status, JSON.stringify(changed.error)).to.equal(204);
+    const afterChange = (await sdk.listSessions({ client })).data!.data;
+    expect(afterChange).to.have.length(1);
+    expect(afterChange[0]).to.include({ current: true });
+    accessToken = second.accessToken;
+    expect((await sdk.listOrders({ client })).response!.status).to.equal(401);
+
+    accessToken = (await sdk.login({ client, body: { username, password: newPassword } })).data!.accessToken;
+    const sessions = (await sdk.listSessions({ client })).data!.data;
+    expect(sessions).to.have.length(2);
+    const other = sessions.find((session) => !session.current)!;
+    expect((await sdk.endSession({ client, path: { sessionId: other.id } })).response!.status).to.equal(204);
+    const missing = await sdk.endSession({ client, path: { sessionId: other.id } });
+    expect(missing.response!.status).to.equal(404);
+    expect(missing.error).to.include({ type: 'https://aletheia.gold/problems/not-found' });
+    expect((await sdk.logoutAll({ client })).response!.status).to.equal(204);
+    expect((await sdk.listSessions({ client })).response!.status).to.equal(401);
+
+    accessToken = (await sdk.login({ client, body: { username: testAdmin.username, password: testAdmin.password } }))
+      .data!.accessToken;
+    const disabled = await sdk.setAccountStatus({ client, path: { username }, body: { status: 'DISABLED' } });
+    expect(disabled.data).to.deep.equal({ username, status: 'DISABLED' });
+    expect((await sdk.login({ client, body: { username, password: newPassword } })).response!.status).to.equal(401);
+    const enabled = await sdk.setAccountStatus({ client, path: { username }, body: { status: 'ACTIVE' } });
+    expect(enabled.data).to.deep.equal({ username, status: 'ACTIVE' });
+    expect((await sdk.login({ client, body: { username, password: newPassword } })).response!.status).to.equal(200);
   });
 
   it('gives a typed problem with each broken field in words', async () => {

@@ -52,13 +52,15 @@ describeEachDatabase('hostile input that attacks how a request is read', (databa
   let user: TestAccount;
   let admin: TestAccount;
   let spare: TestAccount;
+  let leaver: TestAccount;
   let orderId: string;
   let spec: Record<string, unknown>;
   before(async () => {
     system = await startSystem(database);
-    [user, admin, spare] = await Promise.all([
+    [user, admin, spare, leaver] = await Promise.all([
       system.registerAndLogin(),
       system.registerAndLogin('ADMIN'),
+      system.registerAndLogin(),
       system.registerAndLogin(),
     ]);
     const created = await system
@@ -76,7 +78,13 @@ describeEachDatabase('hostile input that attacks how a request is read', (databa
     const validator = new IndependentValidator(spec);
     const bearer = (account: TestAccount) => ({ Authorization: `Bearer ${account.accessToken}` });
     const baseline = (operationId: string): Baseline => {
-      const pathValues = { orderId, productType: 'GOLD_9999' };
+      // No such session (ending one is 404); the username only an ADMIN could act on (a USER's call is 403).
+      const pathValues = {
+        orderId,
+        productType: 'GOLD_9999',
+        sessionId: '01900000-0000-7000-8000-0000000000aa',
+        username: spare.username,
+      };
       switch (operationId) {
         case 'register':
           return {
@@ -90,6 +98,17 @@ describeEachDatabase('hostile input that attacks how a request is read', (databa
           return { pathValues, headers: {}, body: { refreshToken: spare.refreshToken } };
         case 'logout':
           return { pathValues, headers: bearer(spare) };
+        case 'logoutAll':
+          return { pathValues, headers: bearer(leaver) };
+        case 'changePassword':
+          // A wrong current password: no case changes the password (each is 401, or 429 once refused).
+          return {
+            pathValues,
+            headers: bearer(spare),
+            body: { currentPassword: 'not-the-password', newPassword: 'gold-new-2026' },
+          };
+        case 'setAccountStatus':
+          return { pathValues, headers: bearer(user), body: { status: 'DISABLED' } };
         case 'createPurchaseOrder':
         case 'createSaleOrder':
           return { pathValues, headers: bearer(user), body: orderBody() };

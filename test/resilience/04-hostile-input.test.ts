@@ -41,6 +41,8 @@ describe('Scenario 4: hostile input generated from openapi.yaml', function () {
   let stack: Stack;
   let user: Account;
   let sessionsUser: Account;
+  let passwordUser: Account;
+  let leaver: Account;
   let cases: HostileCase[];
   const outcomes: Outcome[] = [];
   const baseline: Record<string, Snapshot> = {};
@@ -49,6 +51,8 @@ describe('Scenario 4: hostile input generated from openapi.yaml', function () {
     stack = await Stack.start({ label: 's4' });
     user = await stack.newUser('victim');
     sessionsUser = await stack.newUser('sessions');
+    passwordUser = await stack.newUser('pwchange');
+    leaver = await stack.newUser('leaver');
     const logoutSession = await stack.login(sessionsUser.username, sessionsUser.password);
     const own = await placeOrder(stack, user.accessToken);
     const mutable = await placeOrder(stack, user.accessToken, 'sale');
@@ -58,6 +62,10 @@ describe('Scenario 4: hostile input generated from openapi.yaml', function () {
       userAccess: user.accessToken,
       logoutAccess: (logoutSession.json as { accessToken: string }).accessToken,
       refreshForAttacks: sessionsUser.refreshToken,
+      passwordChangeAccess: passwordUser.accessToken,
+      passwordChangeUsername: passwordUser.username,
+      logoutAllAccess: leaver.accessToken,
+      otherUsername: sessionsUser.username,
       forged: forgedTokens(user.accessToken, user.refreshToken, stack.secrets),
       ownOrderId: own.id,
       mutableOrderId: mutable.id,
@@ -199,6 +207,11 @@ describe('Scenario 4: hostile input generated from openapi.yaml', function () {
         legitimate.add(String(body?.username));
         legitimate.add('client-hashes:127.0.0.1');
       }
+      // So is a password change whose current password was judged wrong (or refused): for its account.
+      if (hostile.operationId === 'changePassword' && (status === 401 || status === 429)) {
+        legitimate.add(passwordUser.username);
+        legitimate.add('client-hashes:127.0.0.1');
+      }
       if (status < 200 || status >= 300) continue;
       const answer = outcome.response?.json as { id?: string; userId?: string } | undefined;
       if (answer?.id) legitimate.add(answer.id);
@@ -209,6 +222,7 @@ describe('Scenario 4: hostile input generated from openapi.yaml', function () {
         legitimate.add('client-hashes:127.0.0.1');
       }
       if (['refresh', 'logout'].includes(hostile.operationId)) legitimate.add(sessionsUser.username);
+      if (hostile.operationId === 'logoutAll') legitimate.add(leaver.username);
     }
     const orders = stack.ordersConnection();
     const auth = stack.authConnection();

@@ -87,6 +87,47 @@ describe('Scenario 5: OWASP API Security Top 10 (2023)', function () {
       );
     });
 
+    it('API1: sessions are their owner’s: another user’s session id is 404 to end and stays live; a list shows only the caller’s', async () => {
+      const owner = await stack.newUser('sessowner');
+      const stranger = await stack.newUser('sessthief');
+      const ownerList = await stack.request({
+        method: 'GET',
+        path: '/auth/sessions',
+        headers: bearer(owner.accessToken),
+      });
+      const ownerSessions = (ownerList.json as { data: Array<{ id: string }> }).data;
+      const strangerList = await stack.request({
+        method: 'GET',
+        path: '/auth/sessions',
+        headers: bearer(stranger.accessToken),
+      });
+      const strangerIds = (strangerList.json as { data: Array<{ id: string }> }).data.map((session) => session.id);
+      const end = await stack.request({
+        method: 'DELETE',
+        path: `/auth/sessions/${ownerSessions[0].id}`,
+        headers: bearer(stranger.accessToken),
+      });
+      const unknown = await stack.request({
+        method: 'DELETE',
+        path: '/auth/sessions/01900000-0000-7000-8000-000000000000',
+        headers: bearer(stranger.accessToken),
+      });
+      const stillLive = await stack.request({ method: 'GET', path: '/orders', headers: bearer(owner.accessToken) });
+      check(
+        'API1',
+        'DELETE another user’s session is 404 like an unknown id, the session lives; GET /auth/sessions lists only the caller’s',
+        end.status === 404 &&
+          unknown.status === 404 &&
+          end.text.replace(ownerSessions[0].id, '') ===
+            unknown.text.replace('01900000-0000-7000-8000-000000000000', '') &&
+          stillLive.status === 200 &&
+          ownerSessions.length === 1 &&
+          strangerIds.length === 1 &&
+          !strangerIds.includes(ownerSessions[0].id),
+        `${end.status}/${unknown.status}/${stillLive.status}`,
+      );
+    });
+
     it('API1: an unknown order id is 404 and a malformed one 400, for owners and strangers alike', async () => {
       const unknown = await getOrder(stack, bob.accessToken, '01900000-0000-7000-8000-000000000000');
       const malformed = await getOrder(stack, bob.accessToken, encodeURIComponent('1 OR 1=1'));
@@ -174,9 +215,54 @@ describe('Scenario 5: OWASP API Security Top 10 (2023)', function () {
       check('API2', 'same status, type and detail', same, `${unknown.text} | ${wrong.text}`);
     });
 
-    it('API2: passwords longer than 72 bytes (bcrypt’s limit) are refused, counted in bytes', async () => {
-      const response = await stack.register('longpass_user', `Aa1${'가'.repeat(24)}`); // 3 + 72 bytes, 27 characters
-      check('API2', 'a 75-byte password is 400', response.status === 400, `${response.status}`);
+    it('API2: passwords of 64 Hangul syllables are accepted and verified in full; 129 characters and common passwords are 400', async () => {
+      const long = Array.from({ length: 64 }, (_, i) => String.fromCodePoint(0xac00 + i * 97)).join('');
+      const registered = await stack.register('longpass_user', long);
+      const right = await stack.login('longpass_user', long);
+      const lastChanged = await stack.login('longpass_user', `${long.slice(0, -1)}금`);
+      const tooLong = await stack.register('toolong_user', '가'.repeat(129));
+      const common = await stack.register('common_user', 'Password1');
+      check(
+        'API2',
+        '64 syllables (192 bytes): 204, login 200, its last character changed 401; 129 characters 400; Password1 400',
+        registered.status === 204 &&
+          right.status === 200 &&
+          lastChanged.status === 401 &&
+          tooLong.status === 400 &&
+          common.status === 400,
+        `${registered.status}/${right.status}/${lastChanged.status}/${tooLong.status}/${common.status}`,
+      );
+    });
+
+    it('API2: a stolen access token cannot guess the password: wrong current passwords are counted like failed logins', async () => {
+      const victim = await stack.newUser('pwguess');
+      const statuses: number[] = [];
+      for (let i = 0; i <= stack.loginMaxFailures; i++) {
+        const response = await stack.request({
+          method: 'POST',
+          path: '/auth/password',
+          headers: bearer(victim.accessToken),
+          body: { currentPassword: `Guess-${i}-pass`, newPassword: 'Attacker-owned-1' },
+        });
+        statuses.push(response.status);
+      }
+      const refused = await stack.request({
+        method: 'POST',
+        path: '/auth/password',
+        headers: bearer(victim.accessToken),
+        body: { currentPassword: victim.password, newPassword: 'Attacker-owned-1' },
+      });
+      const ownerClient = stack.clientAt('127.0.0.4');
+      const owner = await ownerClient.login(victim.username, victim.password).finally(() => ownerClient.close());
+      check(
+        'API2',
+        `${stack.loginMaxFailures} wrong current passwords 401, then 429 for that client even with the right one; the password is unchanged`,
+        statuses.slice(0, stack.loginMaxFailures).every((s) => s === 401) &&
+          refused.status === 429 &&
+          problemType(refused) === 'too-many-login-failures' &&
+          owner.status === 200,
+        `${statuses.join(',')} then ${refused.status}; owner ${owner.status}`,
+      );
     });
   });
 
@@ -231,6 +317,38 @@ describe('Scenario 5: OWASP API Security Top 10 (2023)', function () {
       );
     });
 
+    it('API3: a password change and an account status take only their own fields (400 for userId, role, username, status)', async () => {
+      const victim = await stack.newUser('massassign');
+      const statuses: number[] = [];
+      for (const extra of [
+        { userId: bobOrder.userId },
+        { role: 'ADMIN' },
+        { username: bob.username },
+        { passwordHash: 'x' },
+      ]) {
+        const response = await stack.request({
+          method: 'POST',
+          path: '/auth/password',
+          headers: bearer(victim.accessToken),
+          body: { currentPassword: victim.password, newPassword: 'Changed-pass-1', ...extra },
+        });
+        statuses.push(response.status);
+      }
+      const status = await stack.request({
+        method: 'PUT',
+        path: `/auth/accounts/${victim.username}/status`,
+        headers: bearer(admin.accessToken),
+        body: { status: 'ACTIVE', role: 'ADMIN' },
+      });
+      const stillOld = await stack.login(victim.username, victim.password);
+      check(
+        'API3',
+        'every extra field 400, and the password unchanged',
+        statuses.every((s) => s === 400) && status.status === 400 && stillOld.status === 200,
+        `${statuses.join(',')}/${status.status}/${stillOld.status}`,
+      );
+    });
+
     it('API3: answers expose only the contract’s properties (no hashes, no internal columns)', async () => {
       const document = parse(readFileSync(path.join(repoRoot, 'openapi.yaml'), 'utf8')) as {
         components: { schemas: Record<string, { properties: Record<string, unknown> }> };
@@ -239,12 +357,26 @@ describe('Scenario 5: OWASP API Security Top 10 (2023)', function () {
       const read = (await getOrder(stack, alice.accessToken, aliceOrder.id)).json as Record<string, unknown>;
       const login = await stack.login(alice.username, alice.password);
       const tokenKeys = Object.keys(login.json as object).sort();
+      const sessions = await stack.request({
+        method: 'GET',
+        path: '/auth/sessions',
+        headers: bearer(alice.accessToken),
+      });
+      const sessionKeys = Object.keys(document.components.schemas.Session.properties).sort();
+      const listed = (sessions.json as { data: Array<Record<string, unknown>> }).data;
+      const tokens = login.json as { accessToken: string; refreshToken: string };
       check(
         'API3',
-        'order and token answers carry exactly the documented properties',
+        'order, token and session answers carry exactly the documented properties; a session list shows no token',
         JSON.stringify(Object.keys(read).sort()) === JSON.stringify(orderKeys) &&
-          JSON.stringify(tokenKeys) === JSON.stringify(['accessToken', 'expiresIn', 'refreshToken', 'tokenType']),
-        `${Object.keys(read).join(',')}`,
+          JSON.stringify(tokenKeys) === JSON.stringify(['accessToken', 'expiresIn', 'refreshToken', 'tokenType']) &&
+          listed.length > 0 &&
+          listed.every((session) => JSON.stringify(Object.keys(session).sort()) === JSON.stringify(sessionKeys)) &&
+          ![alice.accessToken, alice.refreshToken, tokens.accessToken, tokens.refreshToken].some((secret) =>
+            sessions.text.includes(secret),
+          ) &&
+          !/\$2[aby]\$|[0-9a-f]{64}/.test(sessions.text),
+        `${Object.keys(read).join(',')} | ${JSON.stringify(listed[0] ?? {})}`,
       );
     });
   });
@@ -370,6 +502,62 @@ describe('Scenario 5: OWASP API Security Top 10 (2023)', function () {
         'USER 403 (prices unchanged), ADMIN 200 (prices changed)',
         user.status === 403 && afterUser === before && adminPut.status === 200 && afterAdmin !== before,
         `${user.status}/${adminPut.status}`,
+      );
+    });
+
+    it('API5: a USER cannot disable or enable any account (403, nothing changes); an ADMIN can, and a disabled account is locked out at once', async () => {
+      const target = await stack.newUser('disableme');
+      const byUser = await Promise.all(
+        ['DISABLED', 'ACTIVE'].map((status) =>
+          stack.request({
+            method: 'PUT',
+            path: `/auth/accounts/${target.username}/status`,
+            headers: bearer(alice.accessToken),
+            body: { status },
+          }),
+        ),
+      );
+      const selfDisable = await stack.request({
+        method: 'PUT',
+        path: `/auth/accounts/${alice.username}/status`,
+        headers: bearer(alice.accessToken),
+        body: { status: 'DISABLED' },
+      });
+      const stillIn = await stack.request({ method: 'GET', path: '/orders', headers: bearer(target.accessToken) });
+      const byAdmin = await stack.request({
+        method: 'PUT',
+        path: `/auth/accounts/${target.username}/status`,
+        headers: bearer(admin.accessToken),
+        body: { status: 'DISABLED' },
+      });
+      const lockedOut = await stack.request({ method: 'GET', path: '/orders', headers: bearer(target.accessToken) });
+      const login = await stack.login(target.username, target.password);
+      const refresh = await stack.request({
+        method: 'POST',
+        path: '/auth/refresh',
+        body: { refreshToken: target.refreshToken },
+      });
+      const enabled = await stack.request({
+        method: 'PUT',
+        path: `/auth/accounts/${target.username}/status`,
+        headers: bearer(admin.accessToken),
+        body: { status: 'ACTIVE' },
+      });
+      const back = await stack.login(target.username, target.password);
+      check(
+        'API5',
+        'USER 403 (the account and the USER’s own stay active); ADMIN 200, then the access token 401 at once, login 401, refresh 401; enabled: login 200',
+        byUser.every((r) => r.status === 403) &&
+          selfDisable.status === 403 &&
+          stillIn.status === 200 &&
+          byAdmin.status === 200 &&
+          lockedOut.status === 401 &&
+          login.status === 401 &&
+          problemType(login) === 'invalid-credentials' &&
+          refresh.status === 401 &&
+          enabled.status === 200 &&
+          back.status === 200,
+        `${byUser.map((r) => r.status).join(',')}/${selfDisable.status}/${stillIn.status}/${byAdmin.status}/${lockedOut.status}/${login.status}/${refresh.status}/${enabled.status}/${back.status}`,
       );
     });
 

@@ -20,6 +20,7 @@ export const testEnv: NodeJS.ProcessEnv = {
   JWT_REFRESH_SECRET: 'test-refresh-secret-of-at-least-32-bytes!',
   AUTH_HEALTH_CHECK_INTERVAL_MS: '100',
   AUTH_GATEWAY_SECRET: 'test-gateway-secret-of-at-least-32-bytes',
+  PASSWORD_PEPPER: 'test-password-pepper-of-at-least-32-bytes',
   // Suites about other things call from one address at full speed; the abuse suites set real shares.
   AUTH_CLIENT_MAX_IN_FLIGHT: '1000',
   AUTH_CLIENT_MAX_HASHES_PER_MINUTE: '1000000',

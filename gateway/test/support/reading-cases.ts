@@ -384,7 +384,7 @@ export function readingCases(spec: Json, baseline: (operationId: string) => Base
     for (const field of shape.bodyFields) {
       if (!base.body || JSON.stringify(field.schema).includes('"number"') || Array.isArray(field.schema.enum)) continue;
       for (const [name, escaped] of unicodeTexts) {
-        // A password also meets the account rules beyond the contract (a letter and a digit).
+        // A password also meets the account rules beyond the contract (8 characters after NFC, not a common one).
         const text = field.name.toLowerCase().includes('password') ? `gold-${escaped}-2026` : escaped;
         const body = withField(base.body, field.name, `"${text}"`);
         const value = (JSON.parse(body) as Record<string, string>)[field.name];

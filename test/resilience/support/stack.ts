@@ -34,6 +34,7 @@ export interface StackSecrets {
   jwtSecret: string;
   jwtRefreshSecret: string;
   gatewaySecret: string;
+  passwordPepper: string;
 }
 
 /** Where every program's output goes during one campaign run. */
@@ -63,6 +64,7 @@ export class Stack {
     jwtSecret: randomBytes(32).toString('hex'),
     jwtRefreshSecret: randomBytes(32).toString('hex'),
     gatewaySecret: randomBytes(32).toString('hex'),
+    passwordPepper: randomBytes(32).toString('hex'),
   };
   readonly admin = { username: uniqueUsername('admin'), password: `Adm1n-${randomBytes(8).toString('hex')}` };
   private authStarts = 0;
@@ -113,6 +115,7 @@ export class Stack {
       JWT_SECRET: this.secrets.jwtSecret,
       JWT_REFRESH_SECRET: this.secrets.jwtRefreshSecret,
       AUTH_GATEWAY_SECRET: this.secrets.gatewaySecret,
+      PASSWORD_PEPPER: this.secrets.passwordPepper,
       BCRYPT_COST: '4',
       LOGIN_MAX_FAILURES: String(this.loginMaxFailures),
       LOGIN_LOCK_SECONDS: String(this.loginLockSeconds),

@@ -46,6 +46,13 @@ export interface HostileContext {
   logoutAccess: string;
   /** Refresh token of a session kept for refresh attacks (it may be rotated or revoked). */
   refreshForAttacks: string;
+  /** Access token of an account whose password changes are attacked (always with a wrong current password). */
+  passwordChangeAccess: string;
+  passwordChangeUsername: string;
+  /** Access token of an account kept for log-out-everywhere attacks (its sessions may end). */
+  logoutAllAccess: string;
+  /** A username the USER's calls to the ADMIN route name (403). */
+  otherUsername: string;
   forged: Array<{ name: string; token: string }>;
   /** The USER's order read by getOrder. */
   ownOrderId: string;
@@ -191,13 +198,21 @@ class Builder {
     const c = this.context;
     const headers: Record<string, string> = {};
     if (operation.security === 'access') {
-      headers.authorization = `Bearer ${operation.operationId === 'logout' ? c.logoutAccess : c.userAccess}`;
+      const own: Record<string, string> = {
+        logout: c.logoutAccess,
+        logoutAll: c.logoutAllAccess,
+        changePassword: c.passwordChangeAccess,
+      };
+      headers.authorization = `Bearer ${own[operation.operationId] ?? c.userAccess}`;
     } else if (operation.security === 'refresh') {
       headers.authorization = `Bearer ${c.refreshForAttacks}`;
     }
     const path: Record<string, string> = {
       orderId: operation.operationId === 'getOrder' ? c.ownOrderId : c.mutableOrderId,
       productType: 'GOLD_999',
+      // No such session: ending it is 404. The ADMIN route with a USER's token is 403.
+      sessionId: '01900000-0000-7000-8000-0000000000aa',
+      username: c.otherUsername,
     };
     let body: Record<string, unknown> | undefined;
     switch (operation.operationId) {
@@ -217,29 +232,40 @@ class Builder {
       case 'updateProductPrices':
         body = { purchasePricePerGram: '100000.00', salePricePerGram: '95000.00' };
         break;
+      case 'changePassword':
+        body = { currentPassword: 'Wrong-pass1', newPassword: 'Hostile-new-pass1' };
+        break;
+      case 'setAccountStatus':
+        body = { status: 'DISABLED' };
+        break;
     }
     return { path, headers, body };
   }
 
   /**
    * What the contract says of a request, by the independent validator: refused, or
-   * accepted (and then only a route's own rule may refuse it). A registration the
-   * contract accepts may still break the account rules beyond it (DESIGN.md).
+   * accepted (and then only a route's own rule may refuse it). A password the contract
+   * accepts may still break the account rules beyond it (DESIGN.md): a registration or
+   * a new password is then refused.
    */
   decide(operation: SpecOperation, judged: RequestToJudge): Expectation {
     if (this.context.validator.judge(judged).broken.length > 0) return 'reject';
-    if (
-      (operation.operationId === 'register' || operation.operationId === 'login') &&
-      typeof judged.body === 'string'
-    ) {
-      const { username, password } = JSON.parse(judged.body.replace(/^\uFEFF/, '')) as {
-        username: unknown;
-        password: unknown;
-      };
-      // Login refuses a password over 72 bytes too (400), and answers any other 401.
-      if (passwordBreaksRules(username, password)) return operation.operationId === 'register' ? 'reject' : 'any';
+    if (typeof judged.body !== 'string' || !['register', 'login', 'changePassword'].includes(operation.operationId))
+      return 'valid';
+    const fields = JSON.parse(judged.body.replace(/^\uFEFF/, '')) as Record<string, unknown>;
+    switch (operation.operationId) {
+      case 'register':
+        return passwordBreaksRules(fields.username, fields.password) ? 'reject' : 'valid';
+      case 'login':
+        // Login refuses what can never match (400) and answers anything else 401.
+        return passwordBreaksRules(fields.username, fields.password) ? 'any' : 'valid';
+      case 'changePassword':
+        // The new password is judged first (400); then the current one like a login.
+        if (passwordBreaksRules(this.context.passwordChangeUsername, fields.newPassword)) return 'reject';
+        return passwordBreaksRules(this.context.passwordChangeUsername, fields.currentPassword) ? 'any' : 'valid';
+      default:
+        return 'valid';
     }
-    return 'valid';
   }
 
   /** Adds a request whose expectation the independent validator decides. */
