@@ -430,7 +430,20 @@ describe('Helm chart helm/aletheia', function () {
       expect(data.JWT_SECRET).to.match(/^[A-Za-z0-9]{64}$/);
       expect(data.JWT_REFRESH_SECRET).to.match(/^[A-Za-z0-9]{64}$/);
       expect(data.AUTH_GATEWAY_SECRET).to.match(/^[A-Za-z0-9]{64}$/);
-      expect(new Set([data.JWT_SECRET, data.JWT_REFRESH_SECRET, data.AUTH_GATEWAY_SECRET]).size).to.equal(3);
+      expect(data.PASSWORD_PEPPER).to.match(/^[A-Za-z0-9]{64}$/);
+      expect(
+        new Set([data.JWT_SECRET, data.JWT_REFRESH_SECRET, data.AUTH_GATEWAY_SECRET, data.PASSWORD_PEPPER]).size,
+      ).to.equal(4);
+    });
+
+    it('gives the auth sidecar the password pepper from the Secret and the refresh grace window from the ConfigMap', async () => {
+      const objects = await renderChart({ set: ['config.refreshGraceSeconds=20'] });
+      expect(single(objects, 'ConfigMap').data).to.include({ REFRESH_GRACE_SECONDS: '20' });
+      const auth = authOf(deploymentPod(objects));
+      expect(auth.env!.find((variable) => variable.name === 'PASSWORD_PEPPER')?.valueFrom?.secretKeyRef).to.deep.equal({
+        name: 'aletheia',
+        key: 'PASSWORD_PEPPER',
+      });
     });
 
     it('passes TRUST_PROXY and the login-abuse settings through the ConfigMap', async () => {
@@ -491,6 +504,8 @@ describe('Helm chart helm/aletheia', function () {
     for (const [what, set, message] of [
       ['a short JWT secret', ['secrets.jwtSecret=short'], /at least 32 characters/],
       ['a short gateway secret', ['secrets.gatewaySecret=short'], /secrets\.gatewaySecret: at least 32 characters/],
+      ['a short password pepper', ['secrets.passwordPepper=short'], /secrets\.passwordPepper: at least 32 characters/],
+      ['a refresh grace window over 30 s', ['config.refreshGraceSeconds=31'], /refreshGraceSeconds/],
       [
         'equal JWT secrets',
         [`secrets.jwtSecret=${'x'.repeat(32)}`, `secrets.jwtRefreshSecret=${'x'.repeat(32)}`],

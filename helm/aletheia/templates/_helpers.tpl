@@ -80,7 +80,7 @@ Refuses values that would deploy something broken or ambiguous; renders nothing.
 {{- define "aletheia.validate" -}}
 {{- $s := .Values.secrets }}
 {{- if $s.existingSecret }}
-{{- range $key := list "jwtSecret" "jwtRefreshSecret" "gatewaySecret" "adminUsername" "adminPassword" }}
+{{- range $key := list "jwtSecret" "jwtRefreshSecret" "gatewaySecret" "passwordPepper" "adminUsername" "adminPassword" }}
 {{- if index $s $key }}
 {{- fail (printf "secrets.%s: leave it empty when secrets.existingSecret is set (put the value in that Secret)" $key) }}
 {{- end }}
@@ -91,7 +91,7 @@ Refuses values that would deploy something broken or ambiguous; renders nothing.
 {{- end }}
 {{- end }}
 {{- end }}
-{{- range $key := list "jwtSecret" "jwtRefreshSecret" "gatewaySecret" }}
+{{- range $key := list "jwtSecret" "jwtRefreshSecret" "gatewaySecret" "passwordPepper" }}
 {{- $value := index $s $key }}
 {{- if and $value (lt (len $value) 32) }}
 {{- fail (printf "secrets.%s: at least 32 characters (or leave it empty to have one generated)" $key) }}
@@ -122,6 +122,7 @@ MIGRATE_ON_START: {{ not .Values.migrations.enabled | quote }}
 BUSINESS_TIME_ZONE: {{ .Values.config.businessTimeZone | quote }}
 JWT_EXPIRES_IN: {{ .Values.config.jwtExpiresIn | quote }}
 JWT_REFRESH_EXPIRES_IN: {{ .Values.config.jwtRefreshExpiresIn | quote }}
+REFRESH_GRACE_SECONDS: {{ .Values.config.refreshGraceSeconds | quote }}
 TRUST_PROXY: {{ .Values.config.trustProxy | quote }}
 LOGIN_MAX_FAILURES: {{ .Values.config.loginMaxFailures | quote }}
 LOGIN_LOCK_SECONDS: {{ .Values.config.loginLockSeconds | quote }}
