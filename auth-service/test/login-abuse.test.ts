@@ -30,7 +30,8 @@ const reasonOf = (seen: Seen) => seen.metadata['refusal-reason'];
 
 /** The answer with its delay left out: each delay is counted from its own moment (compared separately). */
 function withoutDelay(seen: Seen): unknown {
-  const { 'retry-after-seconds': retryAfter, ...metadata } = seen.metadata;
+  // The `date` header is the second each answer was sent in: two answers may straddle one.
+  const { 'retry-after-seconds': retryAfter, date: _sent, ...metadata } = seen.metadata;
   return { code: seen.code, details: seen.details.replace(/\d+ seconds/, 'N seconds'), metadata, delay: !!retryAfter };
 }
 

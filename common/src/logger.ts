@@ -24,8 +24,8 @@ const redactPaths = [
 
 /** A logged request (`req`): its URL's credentials redacted (see redactUrl); paths above still apply. */
 function requestSerializer(req: unknown): unknown {
-  if (req === null || typeof req !== 'object' || typeof (req as { url?: unknown }).url !== 'string') return req;
-  return { ...req, url: redactUrl((req as { url: string }).url) };
+  if (typeof req !== 'object' || req === null || !('url' in req) || typeof req.url !== 'string') return req;
+  return { ...req, url: redactUrl(req.url) };
 }
 
 /** A JSON logger on stdout, or on `destination` (a command keeps stdout for its answer: `pino.destination(2)`). */
