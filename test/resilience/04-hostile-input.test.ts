@@ -48,7 +48,9 @@ describe('Scenario 4: hostile input generated from openapi.yaml', function () {
   const baseline: Record<string, Snapshot> = {};
 
   before(async () => {
-    stack = await Stack.start({ label: 's4' });
+    // Every refresh attack presents one token: without a grace window it dies at its first reuse, as a
+    // stolen token should, and the cases that follow are judged against a dead session.
+    stack = await Stack.start({ label: 's4', env: { REFRESH_GRACE_SECONDS: '0' } });
     user = await stack.newUser('victim');
     sessionsUser = await stack.newUser('sessions');
     passwordUser = await stack.newUser('pwchange');

@@ -178,12 +178,18 @@ describe('Scenario 5: OWASP API Security Top 10 (2023)', function () {
 
     it('API2: a rotated-away refresh token is treated as theft: the whole session is revoked', async () => {
       const victim = await stack.newUser('victim');
-      const rotated = await stack.request({
+      const first = await stack.request({
         method: 'POST',
         path: '/auth/refresh',
         headers: bearer(victim.refreshToken),
       });
+      const rotated = await stack.request({
+        method: 'POST',
+        path: '/auth/refresh',
+        headers: bearer((first.json as { refreshToken: string }).refreshToken),
+      });
       const fresh = rotated.json as { accessToken: string; refreshToken: string };
+      // Older than the token rotated last: no grace window covers it.
       const reuse = await stack.request({
         method: 'POST',
         path: '/auth/refresh',
@@ -711,7 +717,12 @@ describe('Scenario 5: OWASP API Security Top 10 (2023)', function () {
       const contract = parse(readFileSync(path.join(repoRoot, 'openapi.yaml'), 'utf8')) as unknown;
       const missing: string[] = [];
       for (const operation of loadSpecOperations()) {
-        const target = fillPath(operation.path, { orderId: aliceOrder.id, productType: 'GOLD_999' });
+        const target = fillPath(operation.path, {
+          orderId: aliceOrder.id,
+          productType: 'GOLD_999',
+          sessionId: '01900000-0000-7000-8000-000000000000',
+          username: bob.username,
+        });
         const response = await stack.request({
           method: operation.method,
           path: target,
