@@ -23,7 +23,8 @@ const launcher = path.join(repoRoot, 'dist', 'scripts', 'start.js');
 async function launch(dataDir: string, terminal = false): Promise<Launch> {
   const [apiPort, grpcPort] = [await freePort(), await freePort()];
   const [file, args] = terminal
-    ? ['script', ['--quiet', '--return', '--command', `'${process.execPath}' '${launcher}'`, '/dev/null']]
+    ? // exec: the launcher replaces script's shell, whichever $SHELL is (dash would stay as its parent)
+      ['script', ['--quiet', '--return', '--command', `exec '${process.execPath}' '${launcher}'`, '/dev/null']]
     : [process.execPath, [launcher]];
   const child = spawn(file, args, {
     env: {
@@ -81,9 +82,12 @@ function childPids(pid: number): number[] {
   );
 }
 
-/** The pid of the launcher's child running `script`. */
+/** The pid of the launcher's child that is node running `script` (not a shell whose command names it). */
 function programPid(launcherPid: number, script: string): number {
-  const pid = childPids(launcherPid).find((child) => readFileSync(`/proc/${child}/cmdline`, 'utf8').includes(script));
+  const pid = childPids(launcherPid).find((child) => {
+    const [program, file] = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0');
+    return program === process.execPath && file?.endsWith(script);
+  });
   if (pid === undefined) throw new Error(`no child of ${launcherPid} runs ${script}`);
   return pid;
 }
