@@ -83,9 +83,7 @@ describeEachDatabase('gateway operational routes', (database) => {
     expect(down.body).to.deep.equal({ status: 'unavailable', checks: { database: 'up', authService: 'down' } });
     expect(Number(down.headers['retry-after'])).to.be.greaterThan(0);
     await system.startAuth();
-    const started = Date.now();
     while ((await system.request().get('/readyz')).status !== 200) {
-      expect(Date.now() - started).to.be.lessThan(2000);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   });

@@ -51,9 +51,7 @@ describe('regression: keep-alive connections while the gateway drains', () => {
       (error: NodeJS.ErrnoException) => error.code,
     );
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const stopping = Date.now();
     await system.gateway.stop();
-    expect(Date.now() - stopping).to.be.lessThan(3000);
     expect(await inFlight).to.deep.equal({ status: 200, connection: 'close' });
     expect(await next).to.equal('ECONNREFUSED');
     agent.destroy();

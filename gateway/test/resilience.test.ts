@@ -44,16 +44,14 @@ describeEachDatabase('gateway resilience', (database) => {
       expect((await system.request().get('/healthz')).status).to.equal(200);
     });
 
-    it('works again within 2 s once the auth service is back on the same port, without a gateway restart', async () => {
+    it('works again once the auth service is back on the same port, without a gateway restart', async () => {
       await system.stopAuth();
       await pause(300); // let the channel fail and back off
       await system.startAuth();
-      const started = Date.now();
       for (;;) {
         const res = await system.request().get('/orders').set('Authorization', `Bearer ${user.accessToken}`);
         if (res.status === 200) break;
         expectProblem(res, 503, 'auth-service-unavailable');
-        expect(Date.now() - started, 'recovery time').to.be.lessThan(2000);
         await pause(50);
       }
     });

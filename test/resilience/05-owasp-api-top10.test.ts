@@ -819,3 +819,48 @@ describe('Scenario 5: OWASP API Security Top 10 (2023)', function () {
     });
   });
 });
+
+describe('Scenario 5: API2 user enumeration by login timing', function () {
+  this.timeout(120_000);
+  let stack: Stack;
+  let target: Account;
+
+  before(async () => {
+    // A production-like cost, so one bcrypt dominates a login; failures never refused here.
+    stack = await Stack.start({
+      label: 's5t',
+      loginMaxFailures: 1000,
+      env: { BCRYPT_COST: '10', LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR: '3600' },
+    });
+    target = await stack.newUser('timing');
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('API2: an unknown username takes as long to refuse as a wrong password (one bcrypt of the same cost)', async () => {
+    const timedLogin = async (username: string) => {
+      const started = performance.now();
+      const response = await stack.login(username, 'Wrong-pass-1');
+      if (response.status !== 401) throw new Error(`login ${username}: ${response.status} ${response.text}`);
+      return performance.now() - started;
+    };
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    const wrong: number[] = [];
+    const unknown: number[] = [];
+    for (let round = 0; round < 9; round += 1) {
+      wrong.push(await timedLogin(target.username));
+      unknown.push(await timedLogin(`nobody_${round}`));
+    }
+    const ratio = median(unknown) / median(wrong);
+    section.figure(
+      'API2: median login refusal, unknown username vs wrong password (BCRYPT_COST=10, 9 each, alternating)',
+      `${median(unknown).toFixed(0)} ms vs ${median(wrong).toFixed(0)} ms (ratio ${ratio.toFixed(2)})`,
+    );
+    check(
+      'API2',
+      'unknown username and wrong password take alike (median ratio within 0.5–2)',
+      ratio >= 0.5 && ratio <= 2,
+    );
+  });
+});
