@@ -51,6 +51,18 @@ async function whileClientWaits(res: Response, call: (signal: AbortSignal) => Pr
   }
 }
 
+/**
+ * Runs an auth call that ends sessions; whatever its answer (a failure may have ended them
+ * too), the gateway stops trusting its cached tokens of those sessions.
+ */
+async function endingSessions(call: Promise<unknown>, forget: () => void): Promise<void> {
+  try {
+    await call;
+  } finally {
+    forget();
+  }
+}
+
 type AuthOperations =
   | 'register'
   | 'login'
@@ -102,22 +114,18 @@ export function authHandlers(deps: {
       }
     },
     logout: async (req, res) => {
-      try {
-        await auth.logout(bearerTokenOf(res), callerOf(req));
-      } finally {
-        tokens.forgetSession(principalOf(res).sessionId);
-      }
+      await endingSessions(auth.logout(bearerTokenOf(res), callerOf(req)), () =>
+        tokens.forgetSession(principalOf(res).sessionId),
+      );
       res.status(204).end();
     },
     changePassword: async (req, res) => {
       const caller = principalOf(res);
       await whileClientWaits(res, async (signal) => {
-        try {
-          await auth.changePassword(bearerTokenOf(res), req.body, callerOf(req), signal);
-        } finally {
-          // Whatever the answer (or if the client left before it), none of the others is reused from memory.
-          tokens.forgetUser(caller.userId, caller.sessionId);
-        }
+        // Even if the client left before the answer, none of the other sessions is reused from memory.
+        await endingSessions(auth.changePassword(bearerTokenOf(res), req.body, callerOf(req), signal), () =>
+          tokens.forgetUser(caller.userId, caller.sessionId),
+        );
         res.status(204).end();
       });
     },
@@ -143,11 +151,9 @@ export function authHandlers(deps: {
       res.status(204).end();
     },
     logoutAll: async (req, res) => {
-      try {
-        await auth.logoutAll(bearerTokenOf(res), callerOf(req));
-      } finally {
-        tokens.forgetUser(principalOf(res).userId);
-      }
+      await endingSessions(auth.logoutAll(bearerTokenOf(res), callerOf(req)), () =>
+        tokens.forgetUser(principalOf(res).userId),
+      );
       res.status(204).end();
     },
     setAccountStatus: async (req, res) => {
