@@ -1,9 +1,9 @@
-import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { createDatabase } from '../../common/src/database';
+import { openSqlDatabase } from '../../common/src/sql/database';
+import type { SqlDatabase } from '../../common/src/sql/types';
 import { createLogger } from '../../common/src/logger';
 import { authMigrations } from '../../common/src/migration-sets';
-import { migrateToLatest } from '../../common/src/migrations';
+import { migrate } from '../../common/src/migrations';
 import type { AuthConfig } from './config';
 import { authHandlers } from './grpc/auth-handlers';
 import { DatabaseHealth } from './grpc/database-health';
@@ -25,7 +25,7 @@ export interface AuthServiceHandle {
   port: number;
   /** The health-only server's address, when one is configured. */
   healthAddress: string | null;
-  db: Knex;
+  db: SqlDatabase;
   stop(): Promise<void>;
 }
 
@@ -53,19 +53,22 @@ async function bootstrapAdmin(accounts: AccountService, admin: NonNullable<AuthC
 
 /**
  * Starts the auth service: migrations (when configured), the admin bootstrap, then
- * AuthService + health + reflection on the configured address.
+ * AuthService + health + reflection on the configured address. `openDatabase`: how its
+ * database is opened (the configured one, through the data-access module); it is
+ * closed when the service stops.
  */
 export async function startAuthService(
   config: AuthConfig,
   logger: Logger = createLogger('auth-service', config.logLevel),
+  openDatabase: () => SqlDatabase = () => openSqlDatabase(config.database),
 ): Promise<AuthServiceHandle> {
   for (const warning of config.warnings) logger.warn(warning);
-  const db = createDatabase(config.database);
+  if (config.migrateOnStart) {
+    const applied = await migrate(config.database, authMigrations);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'auth database migrated');
+  }
+  const db = openDatabase();
   try {
-    if (config.migrateOnStart) {
-      const applied = await migrateToLatest(db, authMigrations);
-      if (applied.length > 0) logger.info({ migrations: applied }, 'auth database migrated');
-    }
     const { accounts, counters, sessionRows, close: closeAccounts } = await createAccounts(db, config, logger);
     const sessions = new SessionService(
       sessionRows,
@@ -123,15 +126,15 @@ export async function startAuthService(
           health.stop();
           for (const purger of purgers) purger.stop();
           await Promise.all(servers.map((each) => shutdown(each, config.shutdownTimeoutMs)));
-          closeAccounts();
-          await db.destroy();
+          await closeAccounts();
+          await db.close();
           logger.info('auth service stopped');
         })();
         return stopping;
       },
     };
   } catch (error) {
-    await db.destroy();
+    await db.close();
     throw error;
   }
 }

@@ -61,7 +61,9 @@ describeEachDatabase('auth-service: sessions and account controls', (database) =
       }
       await rpcFails(server.client, 'Login', { username, password }, status.UNAUTHENTICATED, asClient('198.51.100.21'));
       await login(username, '새 비밀번호는 길고 안전하다');
-      const reasons = (await server.handle.db('sessions').where('user_id', userId).pluck('revoke_reason')) as string[];
+      const reasons = (
+        await server.handle.db.query('select revoke_reason from sessions where user_id = ?', [userId])
+      ).map((row) => row.revoke_reason);
       expect(reasons.filter((reason) => reason === 'password_change')).to.have.length(2);
     });
 

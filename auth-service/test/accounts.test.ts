@@ -138,10 +138,10 @@ describeEachDatabase('auth-service accounts', (database) => {
       const username = newUsername('pepper');
       const secret = 'gold-bar-pepper-7';
       await register(username, secret);
-      const row = (await server.handle.db('users').where('username', username).first()) as {
-        password_hash: string;
-        password_scheme: string;
-      };
+      const [row] = (await server.handle.db.query(
+        'select password_hash, password_scheme from users where username = ?',
+        [username],
+      )) as Array<{ password_hash: string; password_scheme: string }>;
       expect(row.password_scheme).to.equal('hmac-sha256-bcrypt');
       expect(row.password_hash).to.match(/^\$2[aby]\$04\$/);
       expect(await bcrypt.compare(secret, row.password_hash)).to.equal(false);
@@ -164,19 +164,17 @@ describeEachDatabase('auth-service accounts', (database) => {
       const username = newUsername('legacy');
       const id = uuidv7();
       const now = toDbTime(new Date());
-      await server.handle.db('users').insert({
-        id,
-        username,
-        username_normalized: username.toLowerCase(),
-        password_hash: await bcrypt.hash(secret, 4),
-        role: 'USER',
-        created_at: now,
-        updated_at: now,
-      });
+      await server.handle.db.execute(
+        'insert into users (id, username, username_normalized, password_hash, role, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)',
+        [id, username, username.toLowerCase(), await bcrypt.hash(secret, 4), 'USER', now, now],
+      );
       return { username, id };
     }
     const stored = async (id: string) =>
-      (await server.handle.db('users').where('id', id).first()) as { password_hash: string; password_scheme: string };
+      (await server.handle.db.query('select password_hash, password_scheme from users where id = ?', [id]))[0] as {
+        password_hash: string;
+        password_scheme: string;
+      };
 
     it('logs in with its password and is upgraded to the current scheme by that login', async () => {
       const secret = 'gold1234'; // the old policy's kind of password: would be refused as new, still logs in
@@ -252,7 +250,9 @@ describeEachDatabase('auth-service accounts', (database) => {
       for (let attempt = 0; attempt < 2; attempt += 1) {
         await rpcFails(server.client, 'Login', { username: ghost, password }, status.UNAUTHENTICATED);
       }
-      const rows = await server.handle.db('users').where('username_normalized', ghost.toLowerCase());
+      const rows = await server.handle.db.query('select id from users where username_normalized = ?', [
+        ghost.toLowerCase(),
+      ]);
       expect(rows).to.have.length(0);
     });
 

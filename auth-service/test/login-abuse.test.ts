@@ -80,10 +80,9 @@ describeEachDatabase('login abuse: one client refused for an account, the owner 
     expect((await login(server, name, password, '2001:db8:1:3::1')).code).to.equal(status.OK);
     // IPv4-mapped IPv6 is the IPv4 client.
     expect((await login(server, name, password, '::ffff:192.0.2.99')).code).to.equal(status.OK);
-    const keys = (await server.handle
-      .db('login_clients')
-      .where('username_normalized', name)
-      .pluck('client_key')) as string[];
+    const keys = (
+      await server.handle.db.query('select client_key from login_clients where username_normalized = ?', [name])
+    ).map((row) => row.client_key);
     expect(keys.sort()).to.deep.equal(['192.0.2.99', '2001:db8:1:2::/64', '2001:db8:1:3::/64']);
   });
 
@@ -100,10 +99,9 @@ describeEachDatabase('login abuse: one client refused for an account, the owner 
       (error: ServiceError) => error,
     );
     expect((refused as ServiceError).code).to.equal(status.RESOURCE_EXHAUSTED);
-    const keys = (await server.handle
-      .db('login_clients')
-      .where('username_normalized', name)
-      .pluck('client_key')) as string[];
+    const keys = (
+      await server.handle.db.query('select client_key from login_clients where username_normalized = ?', [name])
+    ).map((row) => row.client_key);
     expect(keys).to.deep.equal(['127.0.0.1']);
     // The address the forger named is not refused: through the gateway it logs in.
     expect((await login(server, name, password, '10.9.9.77')).code).to.equal(status.OK);
@@ -154,20 +152,20 @@ describeEachDatabase('login abuse: unknown and existing usernames answer alike i
     expect(states).to.deep.equal([401, 401, 401, 'too-many-login-failures', 401, 'account-slowed', 'client-throttled']);
 
     const counters = async (name: string) => ({
-      clients: await server.handle
-        .db('login_clients')
-        .where('username_normalized', name)
-        .orderBy('client_key')
-        .select(
-          'client_key',
-          'consecutive_failures',
-          'last_success_at',
-          server.handle.db.raw('refused_until is not null as refused'),
-        ),
-      accounts: await server.handle.db('login_accounts').where('username_normalized', name).select('paced_attempts'),
+      clients: await server.handle.db.query(
+        `select client_key, consecutive_failures, last_success_at, refused_until is not null as refused
+         from login_clients where username_normalized = ? order by client_key`,
+        [name],
+      ),
+      accounts: await server.handle.db.query(
+        'select paced_attempts from login_accounts where username_normalized = ?',
+        [name],
+      ),
     });
     expect(await counters(existing)).to.deep.equal(await counters(unknown));
-    expect(await server.handle.db('users').where('username_normalized', unknown)).to.have.length(0);
+    expect(
+      await server.handle.db.query('select id from users where username_normalized = ?', [unknown]),
+    ).to.have.length(0);
   });
 });
 
@@ -230,7 +228,9 @@ describeEachDatabase('login abuse: admission of password work per client', (data
         expect((await login(server, `${name}${index}`, wrong, client)).code).to.equal(status.UNAUTHENTICATED);
       }
       expect(reasonOf(await login(second, `${name}9`, wrong, client))).to.equal('client-throttled');
-      expect(await first.handle.db('client_hash_counts').where('key', `client-hashes:${client}`)).to.deep.equal([]);
+      expect(
+        await first.handle.db.query('select * from client_hash_counts where `key` = ?', [`client-hashes:${client}`]),
+      ).to.deep.equal([]);
     },
   );
 
@@ -298,7 +298,10 @@ describeEachDatabase('login abuse: the account-wide ceiling slows, known clients
     expect((await login(second, name, password, '198.51.100.1')).code).to.equal(status.OK);
     // A new client of the owner's is paced like anyone else.
     expect(reasonOf(await login(first, name, password, '198.51.100.2'))).to.equal('account-slowed');
-    const [account] = (await first.handle.db('login_accounts').where('username_normalized', name)) as Array<{
+    const [account] = (await first.handle.db.query(
+      'select paced_attempts from login_accounts where username_normalized = ?',
+      [name],
+    )) as Array<{
       paced_attempts: number | string;
     }>;
     expect(Number(account.paced_attempts)).to.equal(0);

@@ -14,6 +14,7 @@ import { SessionRepository } from '../src/sessions/session-repository';
 import { startTestAuthServer, type TestAuthServer } from './support/auth-server';
 import { rpc, rpcFails } from './support/rpc';
 import { healthStatus, reflect } from './support/standard-services';
+import { SwitchableDatabase } from './support/switchable-database';
 
 const password = 'gold-bar-99';
 
@@ -65,7 +66,10 @@ describeEachDatabase('auth-service operations', (database) => {
     expect(register).to.include({ method: 'Register', code: 'OK', msg: 'grpc call' });
     expect(register?.durationMs).to.be.a('number');
     expect(server.logs.some((line) => line.method === 'Login' && line.code === 'UNAUTHENTICATED')).to.equal(true);
-    const [{ password_hash: hash }] = (await server.handle.db('users').where('username', username)) as Array<{
+    const [{ password_hash: hash }] = (await server.handle.db.query(
+      'select password_hash from users where username = ?',
+      [username],
+    )) as Array<{
       password_hash: string;
     }>;
     const everything = JSON.stringify(server.logs);
@@ -80,10 +84,10 @@ describeEachDatabase('auth-service operations', (database) => {
     const expired = await rpc(server.client, 'Login', { username: 'purge_user', password });
     // Read the session id from the token itself: validating it would put it in the replica's cache.
     const { sid: sessionId } = jwt.decode(expired.accessToken) as { sid: string };
-    await server.handle
-      .db('sessions')
-      .where('id', sessionId)
-      .update({ refresh_expires_at: toDbTime(new Date(Date.now() - 1000)) });
+    await server.handle.db.execute('update sessions set refresh_expires_at = ? where id = ?', [
+      toDbTime(new Date(Date.now() - 1000)),
+      sessionId,
+    ]);
 
     const rows = new SessionRepository(server.handle.db);
     const purger = new Purger(
@@ -92,7 +96,7 @@ describeEachDatabase('auth-service operations', (database) => {
       pino({ level: 'silent' }),
     );
     expect(await purger.purge()).to.equal(1);
-    expect(await server.handle.db('sessions').where('id', sessionId)).to.have.length(0);
+    expect(await server.handle.db.query('select id from sessions where id = ?', [sessionId])).to.have.length(0);
     await rpcFails(server.client, 'ValidateToken', { accessToken: expired.accessToken }, status.UNAUTHENTICATED);
     await rpc(server.client, 'ValidateToken', { accessToken: live.accessToken });
   });
@@ -160,9 +164,13 @@ describeEachDatabase('auth-service on a unix socket', (database) => {
 
 describeEachDatabase('auth-service without its database', (database) => {
   let server: TestAuthServer;
+  let db: SwitchableDatabase;
 
   before(async () => {
-    server = await startTestAuthServer(database);
+    server = await startTestAuthServer(database, {}, (config) => {
+      db = new SwitchableDatabase(config);
+      return db;
+    });
     await rpc(server.client, 'Register', { username: 'outage_user', password });
   });
   after(async () => {
@@ -172,7 +180,7 @@ describeEachDatabase('auth-service without its database', (database) => {
 
   it('goes NOT_SERVING and answers UNAVAILABLE while the database is gone, and recovers', async () => {
     const tokens = await rpc(server.client, 'Login', { username: 'outage_user', password });
-    await server.handle.db.destroy();
+    await db.goDown();
 
     const down = await rpcFails(
       server.client,
@@ -185,7 +193,7 @@ describeEachDatabase('auth-service without its database', (database) => {
     await eventually(async () => (await healthStatus(server.handle.address)) === 'NOT_SERVING');
     expect(await healthStatus(server.handle.address, authServiceName)).to.equal('NOT_SERVING');
 
-    server.handle.db.initialize();
+    db.comeBack();
     await eventually(async () => (await healthStatus(server.handle.address)) === 'SERVING');
     await rpc(server.client, 'ValidateToken', { accessToken: tokens.accessToken });
   });

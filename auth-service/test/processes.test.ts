@@ -155,9 +155,9 @@ describeEachDatabase('auth-service programs', (database) => {
           /^disabled account To_Disable \(id [0-9a-f-]{36}\); its sessions have ended\n$/,
         );
         expect(disabled.stderr).to.contain('"securityEvent":"account disabled"');
-        const session = (await server.handle.db('sessions').where('user_id', userId).first()) as {
-          revoke_reason: string;
-        };
+        const [session] = (await server.handle.db.query('select revoke_reason from sessions where user_id = ?', [
+          userId,
+        ])) as Array<{ revoke_reason: string }>;
         expect(session.revoke_reason).to.equal('account_disabled');
         await rpcFails(server.client, 'Refresh', { refreshToken: tokens.refreshToken }, status.UNAUTHENTICATED);
         await rpcFails(

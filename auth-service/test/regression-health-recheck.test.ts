@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import pino from 'pino';
-import { createDatabase, type Knex } from '../../common/src/database';
 import { describeEachDatabase } from '../../common/test/databases';
 import { DatabaseHealth } from '../src/grpc/database-health';
+import { SwitchableDatabase } from './support/switchable-database';
 
 async function eventually(check: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -14,15 +14,15 @@ async function eventually(check: () => boolean, timeoutMs: number): Promise<bool
 }
 
 describeEachDatabase('regression: auth health after a check that failed as the database came back', (database) => {
-  let db: Knex;
+  let db: SwitchableDatabase;
   let health: DatabaseHealth;
 
   before(async () => {
-    db = createDatabase(await database.create());
+    db = new SwitchableDatabase(await database.create());
   });
   after(async () => {
     health?.stop();
-    await db.destroy();
+    await db.close();
     await database.drop();
   });
 
@@ -31,11 +31,11 @@ describeEachDatabase('regression: auth health after a check that failed as the d
     await health.start();
     expect(health.status).to.equal('SERVING');
 
-    await db.destroy();
+    await db.goDown();
     await health.check();
     expect(health.status).to.equal('NOT_SERVING');
 
-    db.initialize();
+    db.comeBack();
     expect(await eventually(() => health.status === 'SERVING', 2000)).to.equal(true);
   });
 });

@@ -123,7 +123,7 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
 
     it('stores only a SHA-256 digest of the current refresh token', async () => {
       const s = await session();
-      const row = (await server.handle.db('sessions').where('id', s.sessionId).first()) as Record<string, unknown>;
+      const row = (await server.handle.db.query('select * from sessions where id = ?', [s.sessionId]))[0];
       const serialized = JSON.stringify(row);
       expect(serialized).to.not.contain(s.refreshToken);
       expect(serialized).to.not.contain(s.accessToken);
@@ -153,7 +153,7 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
       const principal = await rpc(server.client, 'ValidateToken', { accessToken: answers[0].accessToken });
       expect(principal.sessionId).to.equal(s.sessionId);
       await rpc(server.client, 'Refresh', { refreshToken: answers[0].refreshToken });
-      const row = (await server.handle.db('sessions').where('id', s.sessionId).first()) as Record<string, unknown>;
+      const row = (await server.handle.db.query('select * from sessions where id = ?', [s.sessionId]))[0];
       expect(row.revoked_at).to.equal(null);
     });
 
@@ -174,7 +174,7 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
       await rejectsRefresh(third.refreshToken);
       // Within the window the token rotated last no longer helps either: the session has ended.
       await rejectsRefresh(next.refreshToken);
-      const row = (await server.handle.db('sessions').where('id', s.sessionId).first()) as Record<string, unknown>;
+      const row = (await server.handle.db.query('select * from sessions where id = ?', [s.sessionId]))[0];
       expect(row.revoke_reason).to.equal('refresh_token_reuse');
       expect(row.revoked_at).to.be.a('string');
       const warning = server.logs.find((line) => line.msg === 'refresh token reused: session revoked');
@@ -183,10 +183,13 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
 
     it('refuses a disabled account’s refresh without revoking anything more', async () => {
       const s = await session();
-      await server.handle.db('users').where('id', s.userId).update({ disabled_at: '2026-01-01 00:00:00.000' });
+      await server.handle.db.execute('update users set disabled_at = ? where id = ?', [
+        '2026-01-01 00:00:00.000',
+        s.userId,
+      ]);
       const refused = await rejectsRefresh(s.refreshToken);
       expect(refused.metadata.get('ended-session-id')).to.deep.equal([]);
-      const row = (await server.handle.db('sessions').where('id', s.sessionId).first()) as Record<string, unknown>;
+      const row = (await server.handle.db.query('select * from sessions where id = ?', [s.sessionId]))[0];
       expect(row.revoked_at).to.equal(null);
     });
 
@@ -247,7 +250,7 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
       expect(response).to.deep.equal({});
       await rejectsAccess(s.accessToken);
       await rejectsRefresh(s.refreshToken);
-      const row = (await server.handle.db('sessions').where('id', s.sessionId).first()) as Record<string, unknown>;
+      const row = (await server.handle.db.query('select * from sessions where id = ?', [s.sessionId]))[0];
       expect(row.revoke_reason).to.equal('logout');
     });
 

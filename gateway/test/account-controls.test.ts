@@ -92,17 +92,14 @@ describeEachDatabase('gateway: passwords, sessions and account controls', (datab
     it('logs in with a hash of the old scheme and upgrades it', async () => {
       const id = uuidv7();
       const now = toDbTime(new Date());
-      await system.auth.db('users').insert({
-        id,
-        username: 'old_scheme',
-        username_normalized: 'old_scheme',
-        password_hash: await bcrypt.hash('gold-bar-1', 4),
-        role: 'USER',
-        created_at: now,
-        updated_at: now,
-      });
+      await system.auth.db.execute(
+        'insert into users (id, username, username_normalized, password_hash, role, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)',
+        [id, 'old_scheme', 'old_scheme', await bcrypt.hash('gold-bar-1', 4), 'USER', now, now],
+      );
       expect((await login('old_scheme', 'gold-bar-1')).status).to.equal(200);
-      const row = (await system.auth.db('users').where('id', id).first()) as { password_scheme: string };
+      const [row] = (await system.auth.db.query('select password_scheme from users where id = ?', [id])) as Array<{
+        password_scheme: string;
+      }>;
       expect(row.password_scheme).to.equal('hmac-sha256-bcrypt');
       expect((await login('old_scheme', 'gold-bar-1')).status).to.equal(200);
     });

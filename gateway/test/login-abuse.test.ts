@@ -84,7 +84,10 @@ describeEachDatabase('gateway: logins under attack behind a trusted proxy (TRUST
     expectProblem(await login('owner_one', password, '203.0.113.50'), 429, 'too-many-login-failures');
     const owner = await login('owner_one', password, '::ffff:198.51.100.50');
     expect(owner.status).to.equal(200);
-    const [session] = (await system.auth.db('sessions').orderBy('created_at', 'desc').limit(1)) as Array<{
+    const [session] = (await system.auth.db.query(
+      'select client_address, user_agent from sessions order by created_at desc limit 1',
+      [],
+    )) as Array<{
       client_address: string;
       user_agent: string;
     }>;

@@ -1,5 +1,6 @@
+import BetterSqlite3 from 'better-sqlite3';
 import { Redis } from 'ioredis';
-import type { Knex } from 'knex';
+import { createPool, type Pool } from 'mysql2';
 import {
   RateLimiterMemory,
   RateLimiterMySQL,
@@ -9,11 +10,19 @@ import {
   type RateLimiterStoreAbstract,
 } from 'rate-limiter-flexible';
 import type { DatabaseConfig } from '../../../common/src/config';
+import { mysqlConnectionOptions } from '../../../common/src/sql/mysql';
 
 /** The counters' table, created by the auth migrations (never by the library at run time). */
 export const clientRateTable = 'client_hash_counts';
 
 const windowSeconds = 60;
+
+/** The limiter's own MySQL connections: one statement sequence per take, a couple at once is plenty. */
+const storePoolSize = 2;
+
+/** What the limiter's store holds open, closed with it. */
+type StoreClient =
+  { kind: 'redis'; redis: Redis } | { kind: 'mysql'; pool: Pool } | { kind: 'sqlite'; db: BetterSqlite3.Database };
 
 /** Key prefix of the counters: `client-hashes:<client>` (in Redis under `aletheia:`). */
 export const clientRateKeyPrefix = 'client-hashes';
@@ -28,7 +37,7 @@ export const clientRateKeyPrefix = 'client-hashes';
 export class ClientRate {
   private constructor(
     private readonly limiter: RateLimiterStoreAbstract,
-    private readonly redis?: Redis,
+    private readonly client: StoreClient,
   ) {}
 
   /**
@@ -48,14 +57,17 @@ export class ClientRate {
         inMemoryBlockOnConsumed: perMinute + 1,
         insuranceLimiter: new RateLimiterMemory(options),
       }),
-      redis,
+      { kind: 'redis', redis },
     );
   }
 
-  static inDatabase(db: Knex, database: DatabaseConfig, perMinute: number): ClientRate {
+  /**
+   * Counters in the auth database, through connections of the limiter's own (a small
+   * mysql2 pool, or a better-sqlite3 connection to the same file), opened here and
+   * closed with it.
+   */
+  static inDatabase(database: DatabaseConfig, perMinute: number): ClientRate {
     const options = {
-      storeClient: db,
-      storeType: 'knex',
       tableName: clientRateTable,
       tableCreated: true,
       keyPrefix: clientRateKeyPrefix,
@@ -63,11 +75,19 @@ export class ClientRate {
       duration: windowSeconds,
       inMemoryBlockOnConsumed: perMinute + 1,
     };
-    return new ClientRate(
-      database.client === 'mysql'
-        ? new RateLimiterMySQL({ ...options, dbName: database.database })
-        : new RateLimiterSQLite(options),
-    );
+    if (database.client === 'mysql') {
+      const pool = createPool({ ...mysqlConnectionOptions(database), connectionLimit: storePoolSize });
+      return new ClientRate(
+        new RateLimiterMySQL({ ...options, storeClient: pool, storeType: 'pool', dbName: database.database }),
+        { kind: 'mysql', pool },
+      );
+    }
+    const db = new BetterSqlite3(database.filename);
+    db.pragma('busy_timeout = 5000');
+    return new ClientRate(new RateLimiterSQLite({ ...options, storeClient: db, storeType: 'better-sqlite3' }), {
+      kind: 'sqlite',
+      db,
+    });
   }
 
   /** Takes one hash from the client's share: null when granted, else the ms until its window ends. */
@@ -86,7 +106,10 @@ export class ClientRate {
     await this.limiter.reward(clientKey);
   }
 
-  close(): void {
-    this.redis?.disconnect();
+  async close(): Promise<void> {
+    const { client } = this;
+    if (client.kind === 'redis') client.redis.disconnect();
+    else if (client.kind === 'sqlite') client.db.close();
+    else await new Promise<void>((resolve, reject) => client.pool.end((error) => (error ? reject(error) : resolve())));
   }
 }

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigError } from '../../../common/src/config';
-import { createDatabase } from '../../../common/src/database';
 import { createLogger } from '../../../common/src/logger';
 import { authMigrations } from '../../../common/src/migration-sets';
-import { migrateToLatest } from '../../../common/src/migrations';
+import { migrate } from '../../../common/src/migrations';
+import { openSqlDatabase } from '../../../common/src/sql/database';
 import type { AuthConfig } from '../config';
 import { InvalidArgumentError, NotFoundError } from '../errors';
 import { loggableError } from '../loggable-error';
@@ -54,17 +54,17 @@ export async function withAccounts<T>(
   command: string,
   work: (accounts: AccountService) => Promise<T>,
 ): Promise<T> {
-  const db = createDatabase(config.database);
+  if (config.migrateOnStart) await migrate(config.database, authMigrations);
+  const db = openSqlDatabase(config.database);
   try {
-    if (config.migrateOnStart) await migrateToLatest(db, authMigrations);
     const { accounts, close } = await createAccounts(db, config, createLogger(command, 'info', pino.destination(2)));
     try {
       return await work(accounts);
     } finally {
-      close();
+      await close();
     }
   } finally {
-    await db.destroy();
+    await db.close();
   }
 }
 

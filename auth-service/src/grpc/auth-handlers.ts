@@ -28,8 +28,8 @@ export function authHandlers(
 
     Login: unaryCall('Login', logger, hooks, async (request, context) => {
       const call = passwordCall(context);
-      const userId = await accounts.authenticate(request.username, request.password, call);
-      return sessions.open(userId, { clientAddress: call.client.address, userAgent: call.client.userAgent });
+      const account = await accounts.authenticate(request.username, request.password, call);
+      return sessions.open(account, { clientAddress: call.client.address, userAgent: call.client.userAgent });
     }),
 
     Refresh: unaryCall('Refresh', logger, hooks, (request, context) =>
@@ -46,7 +46,7 @@ export function authHandlers(
     ChangePassword: unaryCall('ChangePassword', logger, hooks, async (request, context) => {
       const caller = await sessions.validate(request.accessToken);
       await accounts.changePassword(caller, request.currentPassword, request.newPassword, passwordCall(context));
-      await sessions.endAllOf(caller.userId, 'password_change', caller.sessionId);
+      sessions.forgetAllOf(caller.userId, caller.sessionId);
       return { userId: caller.userId, keptSessionId: caller.sessionId };
     }),
 
@@ -80,7 +80,7 @@ export function authHandlers(
     DisableAccount: unaryCall('DisableAccount', logger, hooks, async (request) => {
       assertAdmin(await sessions.validate(request.accessToken));
       const account = await accounts.setDisabled(request.username, true);
-      await sessions.endAllOf(account.userId, 'account_disabled');
+      sessions.forgetAllOf(account.userId);
       return account;
     }),
 

@@ -1,7 +1,6 @@
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
-import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { databaseAnswers } from '../../../common/src/database';
+import type { SqlDatabase } from '../../../common/src/sql/types';
 import { authServiceName } from '../../../common/src/proto';
 
 /**
@@ -20,7 +19,7 @@ export class DatabaseHealth {
   private stopped = false;
 
   constructor(
-    private readonly db: Knex,
+    private readonly db: Pick<SqlDatabase, 'ping'>,
     private readonly intervalMs: number,
     private readonly logger: Logger,
     private readonly recheckMs = Math.min(500, intervalMs),
@@ -39,7 +38,8 @@ export class DatabaseHealth {
 
   /** Asks the database now (joining a check already under way). */
   check(): Promise<void> {
-    this.checking ??= databaseAnswers(this.db)
+    this.checking ??= this.db
+      .ping()
       .then((answers) => {
         this.set(answers ? 'SERVING' : 'NOT_SERVING');
         if (!answers) this.scheduleRecheck();

@@ -1,5 +1,6 @@
-import type { Knex } from 'knex';
 import { fromDbTime, toDbTime } from '../../../common/src/db-time';
+import { integer, nullableText, oneOf, placeholders, text } from '../../../common/src/sql/row';
+import { inTransaction, type SqlScope } from '../../../common/src/sql/transaction-scope';
 import type { Role } from '../users/user-repository';
 
 export type RevokeReason =
@@ -54,6 +55,8 @@ interface SessionKey {
 
 /** A session being opened: its first refresh token's digest and expiry. */
 export interface NewSession extends SessionKey {
+  /** The account's access version read with the password that was just proved. */
+  accessVersion: number;
   refreshTokenHash: string;
   refreshExpiresAt: Date;
   origin: SessionOrigin;
@@ -68,152 +71,179 @@ export interface Rotation extends SessionKey {
   now: Date;
 }
 
-interface StateRow {
-  user_id: string;
-  refresh_token_hash: string;
-  previous_refresh_token_hash: string | null;
-  rotated_at: string | null;
-  revoked_at: string | null;
-}
+const roles: Record<Role, true> = { USER: true, ADMIN: true };
 
-interface PrincipalRow {
-  user_id: string;
-  revoked_at: string | null;
-  username: string;
-  role: Role;
-  disabled_at: string | null;
-}
-
-interface SummaryRow {
-  id: string;
-  created_at: string;
-  last_used_at: string;
-  client_address: string | null;
-  user_agent: string | null;
-}
+/**
+ * A session is valid while it is not revoked, its account not disabled, and it was
+ * opened or last confirmed under the account's current access version (which every
+ * ending of all the account's sessions raises).
+ */
+const validSession = 's.revoked_at is null and u.disabled_at is null and s.access_version = u.access_version';
 
 /**
  * One row per session. It holds the digest of the session's CURRENT refresh token
  * only: a rotated-away token no longer matches, which is how reuse is recognised.
+ * Every write is one conditional statement, so the rules hold where row locks do not
+ * reach (other nodes of a multi-primary cluster): two racing writes to one session both
+ * write its row, and the database lets only one of them through.
  */
 export class SessionRepository {
-  constructor(private readonly db: Knex) {}
+  constructor(private readonly db: SqlScope) {}
 
-  async insert(session: NewSession): Promise<void> {
+  /**
+   * Opens the session, only if the account is still enabled and at the access version
+   * its password was proved under; false otherwise (its sessions were ended meanwhile).
+   */
+  async insert(session: NewSession): Promise<boolean> {
     const timestamp = toDbTime(session.now);
-    await this.db('sessions').insert({
-      id: session.id,
-      user_id: session.userId,
-      refresh_token_hash: session.refreshTokenHash,
-      refresh_expires_at: toDbTime(session.refreshExpiresAt),
-      revoked_at: null,
-      revoke_reason: null,
-      last_used_at: timestamp,
-      client_address: session.origin.clientAddress,
-      user_agent: session.origin.userAgent,
-      created_at: timestamp,
-      updated_at: timestamp,
-    });
+    const inserted = await inTransaction(this.db, (tx) =>
+      tx.execute(
+        `insert into sessions (id, user_id, refresh_token_hash, refresh_expires_at, revoked_at, revoke_reason,
+           last_used_at, client_address, user_agent, created_at, updated_at, access_version)
+         select ?, id, ?, ?, null, null, ?, ?, ?, ?, ?, access_version from users
+         where id = ? and access_version = ? and disabled_at is null`,
+        [
+          session.id,
+          session.refreshTokenHash,
+          toDbTime(session.refreshExpiresAt),
+          timestamp,
+          session.origin.clientAddress,
+          session.origin.userAgent,
+          timestamp,
+          timestamp,
+          session.userId,
+          session.accessVersion,
+        ],
+      ),
+    );
+    return inserted === 1;
   }
 
   /**
    * Swaps the current refresh token for the next one, only if the presented one is
-   * still current, the session live and its account not disabled; the presented one is
-   * kept as the previous token, with the moment of the rotation. Of two racing rotations
-   * exactly one matches.
+   * still current, the session valid and unexpired; the presented one is kept as the
+   * previous token, with the moment of the rotation. Of two racing rotations exactly
+   * one matches.
    */
   async rotate(rotation: Rotation): Promise<boolean> {
     const timestamp = toDbTime(rotation.now);
-    const updated = await this.db('sessions')
-      .where({ id: rotation.id, user_id: rotation.userId, refresh_token_hash: rotation.currentHash })
-      .whereNull('revoked_at')
-      .andWhere('refresh_expires_at', '>', timestamp)
-      .whereNotExists((disabled) =>
-        disabled.select('id').from('users').where('users.id', rotation.userId).whereNotNull('users.disabled_at'),
-      )
-      .update({
-        previous_refresh_token_hash: rotation.currentHash,
-        rotated_at: timestamp,
-        refresh_token_hash: rotation.nextHash,
-        refresh_expires_at: toDbTime(rotation.nextExpiresAt),
-        last_used_at: timestamp,
-        updated_at: timestamp,
-      });
+    const updated = await inTransaction(this.db, (tx) =>
+      tx.execute(
+        `update sessions set previous_refresh_token_hash = ?, rotated_at = ?, refresh_token_hash = ?,
+           refresh_expires_at = ?, last_used_at = ?, updated_at = ?
+         where id = ? and user_id = ? and refresh_token_hash = ? and revoked_at is null and refresh_expires_at > ?
+           and access_version = (select access_version from users where id = ? and disabled_at is null)`,
+        [
+          rotation.currentHash,
+          timestamp,
+          rotation.nextHash,
+          toDbTime(rotation.nextExpiresAt),
+          timestamp,
+          timestamp,
+          rotation.id,
+          rotation.userId,
+          rotation.currentHash,
+          timestamp,
+          rotation.userId,
+        ],
+      ),
+    );
     return updated === 1;
   }
 
+  /** The session's tokens as stored; `revoked` also when it is no longer valid for any other reason. */
   async findState(id: string): Promise<SessionState | null> {
-    const row: StateRow | undefined = await this.db('sessions')
-      .select('user_id', 'refresh_token_hash', 'previous_refresh_token_hash', 'rotated_at', 'revoked_at')
-      .where('id', id)
-      .first();
-    return row
-      ? {
-          userId: row.user_id,
-          refreshTokenHash: row.refresh_token_hash,
-          previousRefreshTokenHash: row.previous_refresh_token_hash,
-          rotatedAt: row.rotated_at === null ? null : fromDbTime(row.rotated_at),
-          revoked: row.revoked_at !== null,
-        }
-      : null;
+    const [row] = await this.db.query(
+      `select s.user_id, s.refresh_token_hash, s.previous_refresh_token_hash, s.rotated_at,
+         case when ${validSession} then 0 else 1 end as ended
+       from sessions s join users u on u.id = s.user_id where s.id = ?`,
+      [id],
+    );
+    if (!row) return null;
+    const rotatedAt = nullableText(row, 'rotated_at');
+    return {
+      userId: text(row, 'user_id'),
+      refreshTokenHash: text(row, 'refresh_token_hash'),
+      previousRefreshTokenHash: nullableText(row, 'previous_refresh_token_hash'),
+      rotatedAt: rotatedAt === null ? null : fromDbTime(rotatedAt),
+      revoked: integer(row, 'ended') === 1,
+    };
   }
 
   /** The one read behind ValidateToken: the session by primary key, joined to its user. */
   async findPrincipal(id: string): Promise<SessionPrincipal | null> {
-    const row: PrincipalRow | undefined = await this.db('sessions')
-      .join('users', 'users.id', 'sessions.user_id')
-      .select('sessions.user_id', 'sessions.revoked_at', 'users.username', 'users.role', 'users.disabled_at')
-      .where('sessions.id', id)
-      .first();
+    const [row] = await this.db.query(
+      `select s.user_id, u.username, u.role, case when ${validSession} then 0 else 1 end as ended
+       from sessions s join users u on u.id = s.user_id where s.id = ?`,
+      [id],
+    );
     return row
       ? {
-          userId: row.user_id,
-          username: row.username,
-          role: row.role,
-          revoked: row.revoked_at !== null || row.disabled_at !== null,
+          userId: text(row, 'user_id'),
+          username: text(row, 'username'),
+          role: oneOf(roles, row, 'role'),
+          revoked: integer(row, 'ended') === 1,
         }
       : null;
   }
 
   /** The user's live sessions, the most recently used first (at most maxListedSessions). */
   async listLive(userId: string, now: Date): Promise<SessionSummary[]> {
-    const rows: SummaryRow[] = await this.db('sessions')
-      .select('id', 'created_at', 'last_used_at', 'client_address', 'user_agent')
-      .where('user_id', userId)
-      .whereNull('revoked_at')
-      .andWhere('refresh_expires_at', '>', toDbTime(now))
-      .orderBy([
-        { column: 'last_used_at', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
-      .limit(maxListedSessions);
+    const rows = await this.db.query(
+      `select s.id, s.created_at, s.last_used_at, s.client_address, s.user_agent
+       from sessions s join users u on u.id = s.user_id
+       where s.user_id = ? and ${validSession} and s.refresh_expires_at > ?
+       order by s.last_used_at desc, s.id desc limit ${maxListedSessions}`,
+      [userId, toDbTime(now)],
+    );
     return rows.map((row) => ({
-      id: row.id,
-      createdAt: fromDbTime(row.created_at),
-      lastUsedAt: fromDbTime(row.last_used_at),
-      clientAddress: row.client_address,
-      userAgent: row.user_agent,
+      id: text(row, 'id'),
+      createdAt: fromDbTime(text(row, 'created_at')),
+      lastUsedAt: fromDbTime(text(row, 'last_used_at')),
+      clientAddress: nullableText(row, 'client_address'),
+      userAgent: nullableText(row, 'user_agent'),
     }));
   }
 
   /** Revokes a live session; false when there was none to revoke. */
   async revoke(id: string, userId: string, reason: RevokeReason, now: Date): Promise<boolean> {
     const timestamp = toDbTime(now);
-    const updated = await this.db('sessions')
-      .where({ id, user_id: userId })
-      .whereNull('revoked_at')
-      .update({ revoked_at: timestamp, revoke_reason: reason, updated_at: timestamp });
+    const updated = await inTransaction(this.db, (tx) =>
+      tx.execute(
+        'update sessions set revoked_at = ?, revoke_reason = ?, updated_at = ? where id = ? and user_id = ? and revoked_at is null',
+        [timestamp, reason, timestamp, id, userId],
+      ),
+    );
     return updated === 1;
   }
 
-  /** Revokes every live session of the user, but `keep` when given; returns how many. */
+  /**
+   * Ends every session of the user but `keep` (when given and still valid), in one
+   * transaction: `keep` moves to the next access version, the account's version is
+   * raised, and the others are marked revoked. A session opened or refreshed under the
+   * old version on another node, even one committed in between, is no longer valid.
+   * Returns how many sessions were revoked.
+   */
   async revokeAllOfUser(userId: string, reason: RevokeReason, now: Date, keep?: string): Promise<number> {
     const timestamp = toDbTime(now);
-    const query = this.db('sessions').where('user_id', userId).whereNull('revoked_at');
-    return (keep === undefined ? query : query.whereNot('id', keep)).update({
-      revoked_at: timestamp,
-      revoke_reason: reason,
-      updated_at: timestamp,
+    return inTransaction(this.db, async (tx) => {
+      if (keep !== undefined) {
+        await tx.execute(
+          `update sessions set access_version = access_version + 1, updated_at = ?
+           where id = ? and user_id = ? and revoked_at is null
+             and access_version = (select access_version from users where id = ?)`,
+          [timestamp, keep, userId, userId],
+        );
+      }
+      await tx.execute('update users set access_version = access_version + 1, updated_at = ? where id = ?', [
+        timestamp,
+        userId,
+      ]);
+      return tx.execute(
+        `update sessions set revoked_at = ?, revoke_reason = ?, updated_at = ?
+         where user_id = ? and revoked_at is null${keep === undefined ? '' : ' and id <> ?'}`,
+        [timestamp, reason, timestamp, userId, ...(keep === undefined ? [] : [keep])],
+      );
     });
   }
 
@@ -222,12 +252,14 @@ export class SessionRepository {
    * token of the session is expired too, so the row no longer decides anything.
    */
   async deleteExpired(now: Date, batchSize: number): Promise<number> {
-    const ids: string[] = await this.db('sessions')
-      .where('refresh_expires_at', '<=', toDbTime(now))
-      .orderBy('refresh_expires_at')
-      .limit(batchSize)
-      .pluck('id');
+    const rows = await this.db.query(
+      `select id from sessions where refresh_expires_at <= ? order by refresh_expires_at limit ${batchSize}`,
+      [toDbTime(now)],
+    );
+    const ids = rows.map((row) => text(row, 'id'));
     if (ids.length === 0) return 0;
-    return this.db('sessions').whereIn('id', ids).del();
+    return inTransaction(this.db, (tx) =>
+      tx.execute(`delete from sessions where id in ${placeholders(ids.length)}`, ids),
+    );
   }
 }

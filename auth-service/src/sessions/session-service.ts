@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Logger } from 'pino';
 import { NotFoundError, UnauthenticatedError } from '../errors';
+import type { ProvedAccount } from '../users/account-service';
 import type { Role } from '../users/user-repository';
 import type { SessionCache } from './session-cache';
 import type { RevokeReason, SessionOrigin, SessionRepository, SessionSummary } from './session-repository';
@@ -39,18 +40,25 @@ export class SessionService {
     private readonly refreshGraceMs: number,
   ) {}
 
-  /** Opens a new session for a user who has just proved who they are; other sessions stay open. */
-  async open(userId: string, origin: SessionOrigin, now = new Date()): Promise<TokenPair> {
+  /**
+   * Opens a new session for a user who has just proved who they are; other sessions stay
+   * open. Refused when the account's sessions were ended (or it was disabled) since the
+   * proof: the password proved may be the one just replaced.
+   */
+  async open(account: ProvedAccount, origin: SessionOrigin, now = new Date()): Promise<TokenPair> {
+    const { userId, accessVersion } = account;
     const id = uuidv7();
     const issued = this.tokens.issue(userId, id, now.getTime());
-    await this.sessions.insert({
+    const opened = await this.sessions.insert({
       id,
       userId,
+      accessVersion,
       refreshTokenHash: tokenDigest(issued.refreshToken),
       refreshExpiresAt: new Date(issued.refreshExpiresAt * 1000),
       origin,
       now,
     });
+    if (!opened) throw new UnauthenticatedError('the account changed during login; log in again');
     return this.pair(issued.accessToken, issued.refreshToken);
   }
 
@@ -143,6 +151,11 @@ export class SessionService {
   async endAllOf(userId: string, reason: RevokeReason, keep?: string, now = new Date()): Promise<void> {
     this.cache.endedUser(userId, now.getTime(), keep);
     await this.sessions.revokeAllOfUser(userId, reason, now, keep);
+  }
+
+  /** Every session of the account but `keep` was ended elsewhere (with a change to the account): forget them here. */
+  forgetAllOf(userId: string, keep?: string, now = new Date()): void {
+    this.cache.endedUser(userId, now.getTime(), keep);
   }
 
   private pair(accessToken: string, refreshToken: string): TokenPair {

@@ -9,12 +9,12 @@ import {
   UnauthenticatedError,
   UnavailableError,
 } from '../errors';
-import type { SessionRepository } from '../sessions/session-repository';
+import type { AccountStore } from './account-store';
 import type { AccountPacing } from './account-pacing';
 import type { LoginCounters } from './login-counters';
 import { operatorTicket, type PasswordHasher } from './password-hasher';
 import { loginCredentialsProblem, normalizeUsername, passwordProblem, usernameProblem } from './password-policy';
-import type { Role, UserRecord, UserRepository } from './user-repository';
+import type { Role, UserRecord } from './user-repository';
 
 export interface LoginPolicy {
   /** Consecutive failures after which a client is refused for an account. */
@@ -42,6 +42,12 @@ export interface PasswordCall {
   signal?: AbortSignal;
 }
 
+/** An account whose password was just proved, and the access version its new session is opened under. */
+export interface ProvedAccount {
+  userId: string;
+  accessVersion: number;
+}
+
 const wrongCredentials = 'wrong username or password';
 
 /**
@@ -52,8 +58,7 @@ const wrongCredentials = 'wrong username or password';
  */
 export class AccountService {
   constructor(
-    private readonly users: UserRepository,
-    private readonly sessions: SessionRepository,
+    private readonly store: AccountStore,
     private readonly hasher: PasswordHasher,
     private readonly admission: PasswordAdmission,
     private readonly counters: LoginCounters,
@@ -65,11 +70,11 @@ export class AccountService {
   async register(username: string, password: string, call: PasswordCall): Promise<string> {
     assertNewCredentials(username, password);
     // A cheap early answer for a taken name; the unique index still settles races.
-    if (await this.users.findByUsername(username)) throw new AlreadyExistsError('username is already taken');
+    if (await this.store.users.findByUsername(username)) throw new AlreadyExistsError('username is already taken');
     const work = await this.admission.admit({ ...call, knownAccount: null });
     try {
       const stored = await this.hasher.hash(password, work.ticket);
-      return await this.users.insert({ username, password: stored, role: 'USER' });
+      return await this.store.users.insert({ username, password: stored, role: 'USER' });
     } finally {
       work.done();
     }
@@ -77,14 +82,14 @@ export class AccountService {
 
   /**
    * Checks a password for a client (see `verified`); a hash of an older scheme is
-   * replaced at once, within the same admitted work. Returns the user id.
+   * replaced at once, within the same admitted work.
    */
-  async authenticate(username: string, password: string, call: PasswordCall): Promise<string> {
+  async authenticate(username: string, password: string, call: PasswordCall): Promise<ProvedAccount> {
     const problem = loginCredentialsProblem(username, password);
     if (problem) throw new InvalidArgumentError(problem);
     return this.verified(username, password, call, { giveBack: true }, async (user, work) => {
       if (this.hasher.needsUpgrade(user.password)) await this.upgrade(user, password, work);
-      return user.id;
+      return { userId: user.id, accessVersion: user.accessVersion };
     });
   }
 
@@ -92,10 +97,11 @@ export class AccountService {
    * Replaces the password of the caller's account once the current one is proved,
    * exactly as a login proves it (refusals, admission, pacing, counting by name and
    * client): an access token alone is no way to guess the password. The new hash is work
-   * of the same admitted call; the caller ends the account's other sessions.
+   * of the same admitted call, stored in one transaction with the end of the account's
+   * sessions but `keepSession` (the caller's).
    */
   async changePassword(
-    account: { userId: string; username: string },
+    account: { userId: string; username: string; sessionId: string },
     currentPassword: string,
     newPassword: string,
     call: PasswordCall,
@@ -108,24 +114,31 @@ export class AccountService {
     await this.verified(account.username, currentPassword, call, { giveBack: false }, async (user, work) => {
       if (user.id !== account.userId) throw new UnauthenticatedError(wrongCredentials);
       const stored = await this.hasher.hash(newPassword, work.ticket);
-      await this.users.update(user.id, { password: stored });
+      await this.store.transaction(async (users, sessions) => {
+        await users.update(user.id, { password: stored });
+        await sessions.revokeAllOfUser(user.id, 'password_change', new Date(), account.sessionId);
+      });
       this.events.emit('password changed', { username: user.username, userId: user.id, client: call.client.key });
     });
   }
 
   /**
    * Disables or enables an account (the operator's command and the ADMIN route). A
-   * disabled account cannot log in or refresh, and its sessions end (ASVS 5.0 §7.4.2);
-   * enabling it brings none of them back.
+   * disabled account cannot log in or refresh, and its sessions end with it, in one
+   * transaction (ASVS 5.0 §7.4.2); enabling it brings none of them back.
    */
   async setDisabled(username: string, disabled: boolean): Promise<{ userId: string; username: string }> {
-    const user = usernameProblem(username) ? null : await this.users.findByUsername(username);
+    const user = usernameProblem(username) ? null : await this.store.users.findByUsername(username);
     if (!user) throw new NotFoundError('no account with this username');
     const now = new Date();
-    if (await this.users.setDisabled(user.id, disabled, now)) {
+    const changed = await this.store.transaction(async (users, sessions) => {
+      const statusChanged = await users.setDisabled(user.id, disabled, now);
+      if (disabled) await sessions.revokeAllOfUser(user.id, 'account_disabled', now);
+      return statusChanged;
+    });
+    if (changed) {
       this.events.emit(disabled ? 'account disabled' : 'account enabled', { username: user.username, userId: user.id });
     }
-    if (disabled) await this.sessions.revokeAllOfUser(user.id, 'account_disabled', now);
     return { userId: user.id, username: user.username };
   }
 
@@ -157,7 +170,7 @@ export class AccountService {
     const work = await this.admission.admit({ ...call, knownAccount: known ? name : null });
     try {
       const slot = known ? null : await this.pacing.take(name, this.maxSlotWaitMs(call), call.signal);
-      const user = await this.users.findByUsername(username);
+      const user = await this.store.users.findByUsername(username);
       const matches = await this.hasher.verify(password, user?.password ?? null, work.ticket);
       if (!matches || !user || user.disabled) throw await this.failed(name, call.client);
       await this.succeeded(name, client, slot);
@@ -182,7 +195,7 @@ export class AccountService {
       if (error instanceof RefusedError || error instanceof UnavailableError) return;
       throw error;
     }
-    await this.users.upgradePassword(user.id, user.password.hash, stored);
+    await this.store.users.upgradePassword(user.id, user.password.hash, stored);
   }
 
   /** How long an attempt may wait for its account's slot and still be hashed and answered before its deadline. */
@@ -238,11 +251,11 @@ export class AccountService {
    */
   async ensureAccount(username: string, password: string, role: Role | null): Promise<EnsuredAccount> {
     assertNewCredentials(username, password);
-    const existing = await this.users.findByUsername(username);
+    const existing = await this.store.users.findByUsername(username);
     if (!existing) {
       const stored = await this.hasher.hash(password, operatorTicket);
       try {
-        const userId = await this.users.insert({ username, password: stored, role: role ?? 'USER' });
+        const userId = await this.store.users.insert({ username, password: stored, role: role ?? 'USER' });
         return { userId, role: role ?? 'USER', created: true, previousRole: null, passwordChanged: true };
       } catch (error) {
         // Another replica bootstrapping the same account won the race: check it as existing.
@@ -257,9 +270,11 @@ export class AccountService {
     const stored = rehash ? await this.hasher.hash(password, operatorTicket) : undefined;
     const newRole = role === null || existing.role === role ? undefined : role;
     if (stored !== undefined || newRole !== undefined) {
-      await this.users.update(existing.id, { password: stored, role: newRole }, now);
+      await this.store.transaction(async (users, sessions) => {
+        await users.update(existing.id, { password: stored, role: newRole }, now);
+        if (!passwordMatches) await sessions.revokeAllOfUser(existing.id, 'password_reset', now);
+      });
     }
-    if (!passwordMatches) await this.sessions.revokeAllOfUser(existing.id, 'password_reset', now);
     return {
       userId: existing.id,
       role: newRole ?? existing.role,

@@ -1,24 +1,29 @@
-import type { Knex } from 'knex';
+import type { SqlDatabase } from '../../../common/src/sql/types';
 import type { Logger } from 'pino';
 import { ClientRate } from '../admission/client-rate';
 import { PasswordAdmission } from '../admission/password-admission';
 import { SecurityEvents } from '../admission/security-events';
 import type { AuthConfig } from '../config';
-import { SessionRepository } from '../sessions/session-repository';
+import type { SessionRepository } from '../sessions/session-repository';
 import { AccountPacing } from './account-pacing';
 import { AccountService } from './account-service';
+import { AccountStore } from './account-store';
 import { LoginCounters } from './login-counters';
 import { PasswordHasher } from './password-hasher';
-import { UserRepository } from './user-repository';
 
 const dayMs = 86_400_000;
 
 /** The account service and what it stands on, as the service and the operator commands use it. */
 export async function createAccounts(
-  db: Knex,
+  db: SqlDatabase,
   config: AuthConfig,
   logger: Logger,
-): Promise<{ accounts: AccountService; counters: LoginCounters; sessionRows: SessionRepository; close(): void }> {
+): Promise<{
+  accounts: AccountService;
+  counters: LoginCounters;
+  sessionRows: SessionRepository;
+  close(): Promise<void>;
+}> {
   const hasher = await PasswordHasher.create(config.bcryptCost, config.passwordPepper, {
     maxConcurrency: config.bcryptMaxConcurrency,
     maxQueue: config.bcryptMaxQueue,
@@ -26,14 +31,13 @@ export async function createAccounts(
   const events = new SecurityEvents(logger);
   const rate =
     config.rateLimitRedisUrl === null
-      ? ClientRate.inDatabase(db, config.database, config.clientMaxHashesPerMinute)
+      ? ClientRate.inDatabase(config.database, config.clientMaxHashesPerMinute)
       : await ClientRate.inRedis(config.rateLimitRedisUrl, config.clientMaxHashesPerMinute);
   const admission = new PasswordAdmission(hasher.queue, rate, config.clientMaxInFlight, events);
   const counters = new LoginCounters(db);
-  const sessionRows = new SessionRepository(db);
+  const store = new AccountStore(db);
   const accounts = new AccountService(
-    new UserRepository(db),
-    sessionRows,
+    store,
     hasher,
     admission,
     counters,
@@ -45,5 +49,5 @@ export async function createAccounts(
     },
     events,
   );
-  return { accounts, counters, sessionRows, close: () => rate.close() };
+  return { accounts, counters, sessionRows: store.sessions, close: () => rate.close() };
 }

@@ -1,6 +1,8 @@
-import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { fromDbTime, toDbTime } from '../../../common/src/db-time';
+import { integer, nullableText, placeholders, text } from '../../../common/src/sql/row';
+import { inTransaction, type SqlScope } from '../../../common/src/sql/transaction-scope';
+import type { SqlSession } from '../../../common/src/sql/types';
 
 /** What one client's failures did to its standing with one account. */
 export type FailureOutcome =
@@ -20,6 +22,12 @@ export interface PacingPolicy {
 
 const hourMs = 3_600_000;
 
+/** How a counter row is inserted unless its unique key is taken already (then nothing happens). */
+const unlessTaken = { mysql: 'on duplicate key update id = id', sqlite: 'on conflict do nothing' } as const;
+
+/** A client not refused at a moment: the condition of every update that counts. */
+const notRefused = 'username_normalized = ? and client_key = ? and (refused_until is null or refused_until <= ?)';
+
 /**
  * Login failure counters, keyed by the normalised USERNAME (never by user id), so a name
  * that has no account is counted exactly like one that has:
@@ -30,7 +38,7 @@ const hourMs = 3_600_000;
  * every count.
  */
 export class LoginCounters {
-  constructor(private readonly db: Knex) {}
+  constructor(private readonly db: SqlScope) {}
 
   /**
    * The client's standing with the account: refused until when (if now), last success.
@@ -40,16 +48,18 @@ export class LoginCounters {
     name: string,
     client: string,
     now: Date,
+    session: SqlSession = this.db,
   ): Promise<{ refusedUntil: Date | null; lastSuccessAt: Date | null }> {
-    const row: { refused_until: string | null; last_success_at: string | null } | undefined = await this.db(
-      'login_clients',
-    )
-      .where({ username_normalized: name, client_key: client })
-      .first('refused_until', 'last_success_at');
-    const refusedUntil = row?.refused_until ? fromDbTime(row.refused_until) : null;
+    const [row] = await session.query(
+      'select refused_until, last_success_at from login_clients where username_normalized = ? and client_key = ?',
+      [name, client],
+    );
+    const refused = row ? nullableText(row, 'refused_until') : null;
+    const lastSuccess = row ? nullableText(row, 'last_success_at') : null;
+    const refusedUntil = refused ? fromDbTime(refused) : null;
     return {
       refusedUntil: refusedUntil && refusedUntil > now ? refusedUntil : null,
-      lastSuccessAt: row?.last_success_at ? fromDbTime(row.last_success_at) : null,
+      lastSuccessAt: lastSuccess ? fromDbTime(lastSuccess) : null,
     };
   }
 
@@ -71,22 +81,21 @@ export class LoginCounters {
   ): Promise<FailureOutcome> {
     const timestamp = toDbTime(now);
     const until = toDbTime(new Date(now.getTime() + lockMs));
-    const count = () =>
-      this.notRefused(name, client, timestamp).update({
-        refused_until: this.db.raw('case when consecutive_failures + 1 >= ? then ? else null end', [
-          maxFailures,
-          until,
-        ]),
-        consecutive_failures: this.db.raw(
-          'case when consecutive_failures + 1 >= ? then 0 else consecutive_failures + 1 end',
-          [maxFailures],
+    return inTransaction(this.db, async (tx) => {
+      const counted = await this.onExistingRow(tx, name, client, now, () =>
+        tx.execute(
+          `update login_clients set
+             refused_until = case when consecutive_failures + 1 >= ? then ? else null end,
+             consecutive_failures = case when consecutive_failures + 1 >= ? then 0 else consecutive_failures + 1 end,
+             updated_at = ?
+           where ${notRefused}`,
+          [maxFailures, until, maxFailures, timestamp, name, client, timestamp],
         ),
-        updated_at: timestamp,
-      });
-    const counted = await this.onExistingRow(name, client, now, count);
-    const standing = await this.clientStanding(name, client, now);
-    if (standing.refusedUntil === null) return { refusedUntil: null, startedRefusal: false };
-    return { refusedUntil: standing.refusedUntil, startedRefusal: counted };
+      );
+      const standing = await this.clientStanding(name, client, now, tx);
+      if (standing.refusedUntil === null) return { refusedUntil: null, startedRefusal: false };
+      return { refusedUntil: standing.refusedUntil, startedRefusal: counted };
+    });
   }
 
   /**
@@ -96,16 +105,17 @@ export class LoginCounters {
    */
   async recordSuccess(name: string, client: string, now: Date): Promise<Date | null> {
     const timestamp = toDbTime(now);
-    const cleared = await this.onExistingRow(name, client, now, () =>
-      this.notRefused(name, client, timestamp).update({
-        consecutive_failures: 0,
-        refused_until: null,
-        last_success_at: timestamp,
-        updated_at: timestamp,
-      }),
-    );
-    if (cleared) return null;
-    return (await this.clientStanding(name, client, now)).refusedUntil ?? now;
+    return inTransaction(this.db, async (tx) => {
+      const cleared = await this.onExistingRow(tx, name, client, now, () =>
+        tx.execute(
+          `update login_clients set consecutive_failures = 0, refused_until = null, last_success_at = ?, updated_at = ?
+           where ${notRefused}`,
+          [timestamp, timestamp, name, client, timestamp],
+        ),
+      );
+      if (cleared) return null;
+      return (await this.clientStanding(name, client, now, tx)).refusedUntil ?? now;
+    });
   }
 
   /**
@@ -153,8 +163,9 @@ export class LoginCounters {
   /**
    * Changes the account's budget by `change` (null: leave it) without holding a lock
    * across round trips: read, compute, then write only if nobody wrote in between, and
-   * start again if somebody did. Many attempts on one account (an attack) then wait for
-   * nothing but their own statements, and hold no connection while others decide.
+   * start again (in a new transaction, which reads what was written) if somebody did.
+   * Many attempts on one account (an attack) then wait for nothing but their own
+   * statements, and hold no connection while others decide.
    */
   private async compareAndSet(
     name: string,
@@ -165,36 +176,45 @@ export class LoginCounters {
     ) => { budgetUntilMs: number; pacedAttempts: number } | null,
   ): Promise<void> {
     for (;;) {
-      const row: { budget_until: string; paced_attempts: number | string } | undefined = await this.db('login_accounts')
-        .where('username_normalized', name)
-        .first('budget_until', 'paced_attempts');
-      if (!row) {
-        await this.ensureAccountRow(name, new Date());
-        continue;
-      }
-      const nowMs = Date.now();
-      const next = change(fromDbTime(row.budget_until).getTime(), Number(row.paced_attempts), nowMs);
-      if (next === null) return;
-      const written = await this.db('login_accounts')
-        .where({
-          username_normalized: name,
-          budget_until: row.budget_until,
-          paced_attempts: row.paced_attempts,
-        })
-        .update({
-          budget_until: toDbTime(new Date(next.budgetUntilMs)),
-          paced_attempts: next.pacedAttempts,
-          updated_at: toDbTime(new Date(nowMs)),
-        });
-      if (written === 1) return;
+      const settled = await inTransaction(this.db, async (tx) => {
+        const [row] = await tx.query(
+          'select budget_until, paced_attempts from login_accounts where username_normalized = ?',
+          [name],
+        );
+        if (!row) {
+          await this.ensureAccountRow(tx, name, new Date());
+          return false;
+        }
+        const budgetUntil = text(row, 'budget_until');
+        const pacedAttempts = integer(row, 'paced_attempts');
+        const nowMs = Date.now();
+        const next = change(fromDbTime(budgetUntil).getTime(), pacedAttempts, nowMs);
+        if (next === null) return true;
+        const written = await tx.execute(
+          `update login_accounts set budget_until = ?, paced_attempts = ?, updated_at = ?
+           where username_normalized = ? and budget_until = ? and paced_attempts = ?`,
+          [
+            toDbTime(new Date(next.budgetUntilMs)),
+            next.pacedAttempts,
+            toDbTime(new Date(nowMs)),
+            name,
+            budgetUntil,
+            pacedAttempts,
+          ],
+        );
+        return written === 1;
+      });
+      if (settled) return;
     }
   }
 
   /** The operator's unlock: every counter of the account, for every client, is gone. */
   async clearAccount(name: string): Promise<number> {
-    const clients = await this.db('login_clients').where('username_normalized', name).del();
-    const accounts = await this.db('login_accounts').where('username_normalized', name).del();
-    return clients + accounts;
+    return inTransaction(this.db, async (tx) => {
+      const clients = await tx.execute('delete from login_clients where username_normalized = ?', [name]);
+      const accounts = await tx.execute('delete from login_accounts where username_normalized = ?', [name]);
+      return clients + accounts;
+    });
   }
 
   /**
@@ -203,64 +223,50 @@ export class LoginCounters {
    */
   async deleteStale(now: Date, knownForMs: number, staleMs: number, batchSize: number): Promise<number> {
     const timestamp = toDbTime(now);
-    const accounts: string[] = await this.db('login_accounts')
-      .where('budget_until', '<=', timestamp)
-      .limit(batchSize)
-      .pluck('id');
-    const clients: string[] = await this.db('login_clients')
-      .where((refused) => refused.whereNull('refused_until').orWhere('refused_until', '<=', timestamp))
-      .andWhere((known) =>
-        known
-          .whereNull('last_success_at')
-          .orWhere('last_success_at', '<=', toDbTime(new Date(now.getTime() - knownForMs))),
-      )
-      .andWhere('updated_at', '<=', toDbTime(new Date(now.getTime() - staleMs)))
-      .limit(batchSize)
-      .pluck('id');
-    const deleted =
-      (accounts.length > 0 ? await this.db('login_accounts').whereIn('id', accounts).del() : 0) +
-      (clients.length > 0 ? await this.db('login_clients').whereIn('id', clients).del() : 0);
-    return deleted;
-  }
-
-  private notRefused(name: string, client: string, timestamp: string) {
-    return this.db('login_clients')
-      .where({ username_normalized: name, client_key: client })
-      .andWhere((open) => open.whereNull('refused_until').orWhere('refused_until', '<=', timestamp));
+    const accounts = await this.db.query(`select id from login_accounts where budget_until <= ? limit ${batchSize}`, [
+      timestamp,
+    ]);
+    const clients = await this.db.query(
+      `select id from login_clients
+       where (refused_until is null or refused_until <= ?)
+         and (last_success_at is null or last_success_at <= ?)
+         and updated_at <= ?
+       limit ${batchSize}`,
+      [timestamp, toDbTime(new Date(now.getTime() - knownForMs)), toDbTime(new Date(now.getTime() - staleMs))],
+    );
+    const ids = (rows: typeof accounts) => rows.map((row) => text(row, 'id'));
+    return inTransaction(this.db, async (tx) => {
+      const deleteFrom = (table: string, rows: string[]) =>
+        rows.length === 0 ? 0 : tx.execute(`delete from ${table} where id in ${placeholders(rows.length)}`, rows);
+      return (await deleteFrom('login_accounts', ids(accounts))) + (await deleteFrom('login_clients', ids(clients)));
+    });
   }
 
   /** Runs a conditional update; when no row matched because there is none yet, makes it and runs it again. */
-  private async onExistingRow(name: string, client: string, now: Date, update: () => Promise<number>) {
+  private async onExistingRow(
+    tx: SqlSession,
+    name: string,
+    client: string,
+    now: Date,
+    update: () => Promise<number>,
+  ): Promise<boolean> {
     if ((await update()) === 1) return true;
     const timestamp = toDbTime(now);
-    await this.db('login_clients')
-      .insert({
-        id: uuidv7(),
-        username_normalized: name,
-        client_key: client,
-        consecutive_failures: 0,
-        refused_until: null,
-        last_success_at: null,
-        created_at: timestamp,
-        updated_at: timestamp,
-      })
-      .onConflict(['username_normalized', 'client_key'])
-      .ignore();
+    await tx.execute(
+      `insert into login_clients (id, username_normalized, client_key, consecutive_failures, refused_until,
+         last_success_at, created_at, updated_at)
+       values (?, ?, ?, 0, null, null, ?, ?) ${unlessTaken[tx.dialect]}`,
+      [uuidv7(), name, client, timestamp, timestamp],
+    );
     return (await update()) === 1;
   }
 
-  private async ensureAccountRow(name: string, now: Date): Promise<void> {
+  private async ensureAccountRow(tx: SqlSession, name: string, now: Date): Promise<void> {
     const timestamp = toDbTime(now);
-    await this.db('login_accounts')
-      .insert({
-        id: uuidv7(),
-        username_normalized: name,
-        budget_until: timestamp,
-        paced_attempts: 0,
-        created_at: timestamp,
-        updated_at: timestamp,
-      })
-      .onConflict(['username_normalized'])
-      .ignore();
+    await tx.execute(
+      `insert into login_accounts (id, username_normalized, budget_until, paced_attempts, created_at, updated_at)
+       values (?, ?, ?, 0, ?, ?) ${unlessTaken[tx.dialect]}`,
+      [uuidv7(), name, timestamp, timestamp, timestamp],
+    );
   }
 }

@@ -16,6 +16,8 @@ export const operatorTicket: QueueTicket = { key: 'operator', lane: 'other', dea
  *   the current scheme at the account's next successful login.
  */
 export type PasswordScheme = 'hmac-sha256-bcrypt' | 'bcrypt';
+/** Every scheme a stored hash may name, for reading rows. */
+export const passwordSchemes: Record<PasswordScheme, true> = { 'hmac-sha256-bcrypt': true, bcrypt: true };
 export const currentPasswordScheme: PasswordScheme = 'hmac-sha256-bcrypt';
 
 export interface StoredPassword {

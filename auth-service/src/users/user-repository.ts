@@ -1,12 +1,16 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { Knex } from 'knex';
 import { isUniqueViolation } from '../../../common/src/database-errors';
 import { toDbTime } from '../../../common/src/db-time';
+import { integer, nullableText, oneOf, text } from '../../../common/src/sql/row';
+import { inTransaction, type SqlScope } from '../../../common/src/sql/transaction-scope';
+import type { SqlRow } from '../../../common/src/sql/types';
 import { AlreadyExistsError } from '../errors';
-import type { PasswordScheme, StoredPassword } from './password-hasher';
+import { passwordSchemes, type StoredPassword } from './password-hasher';
 import { normalizeUsername } from './password-policy';
 
 export type Role = 'USER' | 'ADMIN';
+
+const roles: Record<Role, true> = { USER: true, ADMIN: true };
 
 export interface UserRecord {
   id: string;
@@ -15,35 +19,29 @@ export interface UserRecord {
   role: Role;
   /** An operator disabled the account: it cannot log in or refresh. */
   disabled: boolean;
+  /** Raised whenever all the account's sessions end; a session opened under another value is not valid. */
+  accessVersion: number;
 }
 
-interface UserRow {
-  id: string;
-  username: string;
-  password_hash: string;
-  password_scheme: PasswordScheme;
-  role: Role;
-  disabled_at: string | null;
-}
-
-function toRecord(row: UserRow): UserRecord {
+function toRecord(row: SqlRow): UserRecord {
   return {
-    id: row.id,
-    username: row.username,
-    password: { hash: row.password_hash, scheme: row.password_scheme },
-    role: row.role,
-    disabled: row.disabled_at !== null,
+    id: text(row, 'id'),
+    username: text(row, 'username'),
+    password: { hash: text(row, 'password_hash'), scheme: oneOf(passwordSchemes, row, 'password_scheme') },
+    role: oneOf(roles, row, 'role'),
+    disabled: nullableText(row, 'disabled_at') !== null,
+    accessVersion: integer(row, 'access_version'),
   };
 }
 
 export class UserRepository {
-  constructor(private readonly db: Knex) {}
+  constructor(private readonly db: SqlScope) {}
 
   async findByUsername(username: string): Promise<UserRecord | null> {
-    const row: UserRow | undefined = await this.db('users')
-      .select('id', 'username', 'password_hash', 'password_scheme', 'role', 'disabled_at')
-      .where('username_normalized', normalizeUsername(username))
-      .first();
+    const [row] = await this.db.query(
+      'select id, username, password_hash, password_scheme, role, disabled_at, access_version from users where username_normalized = ?',
+      [normalizeUsername(username)],
+    );
     return row ? toRecord(row) : null;
   }
 
@@ -52,16 +50,21 @@ export class UserRepository {
     const id = uuidv7();
     const timestamp = toDbTime(now);
     try {
-      await this.db('users').insert({
-        id,
-        username: user.username,
-        username_normalized: normalizeUsername(user.username),
-        password_hash: user.password.hash,
-        password_scheme: user.password.scheme,
-        role: user.role,
-        created_at: timestamp,
-        updated_at: timestamp,
-      });
+      await inTransaction(this.db, (tx) =>
+        tx.execute(
+          'insert into users (id, username, username_normalized, password_hash, password_scheme, role, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)',
+          [
+            id,
+            user.username,
+            normalizeUsername(user.username),
+            user.password.hash,
+            user.password.scheme,
+            user.role,
+            timestamp,
+            timestamp,
+          ],
+        ),
+      );
     } catch (error) {
       if (isUniqueViolation(error)) throw new AlreadyExistsError('username is already taken');
       throw error;
@@ -70,15 +73,19 @@ export class UserRepository {
   }
 
   async update(id: string, changes: { password?: StoredPassword; role?: Role }, now = new Date()): Promise<void> {
-    await this.db('users')
-      .where('id', id)
-      .update({
-        ...(changes.password === undefined
-          ? {}
-          : { password_hash: changes.password.hash, password_scheme: changes.password.scheme }),
-        ...(changes.role === undefined ? {} : { role: changes.role }),
-        updated_at: toDbTime(now),
-      });
+    const assignments = ['updated_at = ?'];
+    const params: Array<string | number> = [toDbTime(now)];
+    if (changes.password !== undefined) {
+      assignments.push('password_hash = ?', 'password_scheme = ?');
+      params.push(changes.password.hash, changes.password.scheme);
+    }
+    if (changes.role !== undefined) {
+      assignments.push('role = ?');
+      params.push(changes.role);
+    }
+    await inTransaction(this.db, (tx) =>
+      tx.execute(`update users set ${assignments.join(', ')} where id = ?`, [...params, id]),
+    );
   }
 
   /**
@@ -91,20 +98,24 @@ export class UserRepository {
     password: StoredPassword,
     now = new Date(),
   ): Promise<boolean> {
-    const updated = await this.db('users')
-      .where({ id, password_hash: previousHash })
-      .update({ password_hash: password.hash, password_scheme: password.scheme, updated_at: toDbTime(now) });
+    const updated = await inTransaction(this.db, (tx) =>
+      tx.execute(
+        'update users set password_hash = ?, password_scheme = ?, updated_at = ? where id = ? and password_hash = ?',
+        [password.hash, password.scheme, toDbTime(now), id, previousHash],
+      ),
+    );
     return updated === 1;
   }
 
   /** Disables or enables the account; true when that changed its status. */
   async setDisabled(id: string, disabled: boolean, now = new Date()): Promise<boolean> {
     const timestamp = toDbTime(now);
-    const query = this.db('users').where('id', id);
-    const updated = await (disabled ? query.whereNull('disabled_at') : query.whereNotNull('disabled_at')).update({
-      disabled_at: disabled ? timestamp : null,
-      updated_at: timestamp,
-    });
+    const updated = await inTransaction(this.db, (tx) =>
+      tx.execute(
+        `update users set disabled_at = ?, updated_at = ? where id = ? and disabled_at is ${disabled ? 'null' : 'not null'}`,
+        [disabled ? timestamp : null, timestamp, id],
+      ),
+    );
     return updated === 1;
   }
 }

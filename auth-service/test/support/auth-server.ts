@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import type { DatabaseConfig } from '../../../common/src/config';
 import { loadAuthService, type AuthServiceClient } from '../../../common/src/proto';
+import type { SqlDatabase } from '../../../common/src/sql/types';
 import type { TestDatabase } from '../../../common/test/databases';
 import { loadAuthConfig, type AuthConfig } from '../../src/config';
 import { startAuthService, type AuthServiceHandle } from '../../src/service';
@@ -52,6 +53,7 @@ export function authClient(address: string): AuthServiceClient {
 export async function startTestAuthServer(
   database: TestDatabase | DatabaseConfig,
   env: NodeJS.ProcessEnv = {},
+  openDatabase?: (config: DatabaseConfig) => SqlDatabase,
 ): Promise<TestAuthServer> {
   const databaseConfig = 'client' in database ? database : await database.create();
   const config = { ...loadAuthConfig({ ...testEnv, ...env }), database: databaseConfig };
@@ -63,7 +65,11 @@ export async function startTestAuthServer(
       done();
     },
   });
-  const handle = await startAuthService(config, pino({ level: config.logLevel }, sink));
+  const handle = await startAuthService(
+    config,
+    pino({ level: config.logLevel }, sink),
+    openDatabase && (() => openDatabase(databaseConfig)),
+  );
   const client = authClient(handle.address);
   return {
     handle,
