@@ -1,5 +1,5 @@
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
-import { isDatabaseUnavailable } from '../../../common/src/database-errors';
+import { isDatabaseUnavailable, isTransactionConflict } from '../../../common/src/database-errors';
 import { callMetadata } from '../../../common/src/proto';
 import {
   AlreadyExistsError,
@@ -10,6 +10,9 @@ import {
   UnauthenticatedError,
   UnavailableError,
 } from '../errors';
+
+/** A change that still collided with others after its retries: the caller may try again at once. */
+const conflictRetrySeconds = 1;
 
 export type ErrorStatus = Pick<StatusObject, 'code' | 'details'> & { metadata?: Metadata };
 
@@ -39,6 +42,17 @@ export function errorStatus(error: unknown): ErrorStatus & { expected: boolean; 
     return { code: status.RESOURCE_EXHAUSTED, details: error.message, metadata, expected: true };
   }
   if (error instanceof UnavailableError) return { code: status.UNAVAILABLE, details: error.message, expected: true };
+  if (isTransactionConflict(error)) {
+    // Not an outage: the database answers, this change lost to concurrent ones every time it ran.
+    const metadata = new Metadata();
+    metadata.set(callMetadata.retryAfterSeconds, String(conflictRetrySeconds));
+    return {
+      code: status.UNAVAILABLE,
+      details: 'the change collided with concurrent ones; retry',
+      metadata,
+      expected: true,
+    };
+  }
   if (isDatabaseUnavailable(error)) {
     return {
       code: status.UNAVAILABLE,

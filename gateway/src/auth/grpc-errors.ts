@@ -4,16 +4,17 @@ import { ProblemError, type ProblemCode } from '../http/problem';
 
 /** When the auth service sends no `retry-after-seconds`, a refused client waits this long. */
 const defaultRefusalRetrySeconds = 60;
-/** The auth service is down or slow: it is restarted or reconnected within about a second. */
+/** The auth service is down or slow (it is restarted or reconnected within about a second), unless it says otherwise. */
 const unavailableRetrySeconds = 1;
 
 function isServiceError(error: unknown): error is ServiceError {
   return error instanceof Error && 'code' in error && typeof error.code === 'number' && 'metadata' in error;
 }
 
-function retryAfterFrom(error: ServiceError): number {
+/** The auth-service's trailing `retry-after-seconds`, or `fallback` when it sends none. */
+function retryAfterFrom(error: ServiceError, fallback: number): number {
   const value = Number(error.metadata?.get(callMetadata.retryAfterSeconds)[0]);
-  return Number.isInteger(value) && value > 0 ? value : defaultRefusalRetrySeconds;
+  return Number.isInteger(value) && value > 0 ? value : fallback;
 }
 
 /** Each refusal the auth-service explains (trailing `refusal-reason`), with the answer the client gets. */
@@ -74,13 +75,16 @@ export function problemFromGrpc(
         : new ProblemError('unauthenticated', 'The token is invalid, expired or revoked.', { cause: error });
     case GrpcStatus.RESOURCE_EXHAUSTED: {
       const reason = refusalReasonOf(error) ?? 'auth-busy';
-      return new ProblemError(reason, refusals[reason], { cause: error, retryAfterSeconds: retryAfterFrom(error) });
+      return new ProblemError(reason, refusals[reason], {
+        cause: error,
+        retryAfterSeconds: retryAfterFrom(error, defaultRefusalRetrySeconds),
+      });
     }
     case GrpcStatus.UNAVAILABLE:
     case GrpcStatus.DEADLINE_EXCEEDED:
       return new ProblemError('auth-service-unavailable', 'The auth service is unavailable; try again shortly.', {
         cause: error,
-        retryAfterSeconds: unavailableRetrySeconds,
+        retryAfterSeconds: retryAfterFrom(error, unavailableRetrySeconds),
       });
     default:
       return new ProblemError('internal-error', 'The request could not be completed.', { cause: error });
