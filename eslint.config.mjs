@@ -2,6 +2,11 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
+const libraryInternals = {
+  regex: '^(@[^/.][^/]*/)?[^/.][^/]*/(dist|lib|build|src|internal|cjs|esm)(/|$)',
+  message: "Import the package's public entry point, not its internals.",
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'generated/**', 'node_modules/**', 'data/**', '.wireit/**', '.toolchain/**'] },
   eslint.configs.recommended,
@@ -23,14 +28,21 @@ export default tseslint.config(
       'migrations/**/*.ts',
       'scripts/**/*.ts',
     ],
+    rules: { 'no-restricted-imports': ['error', { patterns: [libraryInternals] }] },
+  },
+  {
+    // The two programs query through their data-access module (common/src/sql); Knex
+    // builds the schema only, in the migrations (common/src/migrations.ts runs them).
+    files: ['gateway/src/**/*.ts', 'auth-service/src/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
+            libraryInternals,
             {
-              regex: '^(@[^/.][^/]*/)?[^/.][^/]*/(dist|lib|build|src|internal|cjs|esm)(/|$)',
-              message: "Import the package's public entry point, not its internals.",
+              regex: '^knex(/|$)|/common/src/database$',
+              message: 'Knex is for migrations only: query through common/src/sql.',
             },
           ],
         },

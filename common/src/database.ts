@@ -8,9 +8,9 @@ export type { Knex };
 
 /**
  * A Knex instance: what runs the migrations (the schema's one source, for both
- * programs) and, until they move onto the data-access module (`sql/`), the auth-service's
- * repositories. Its MySQL connections are opened as the data-access module opens its own;
- * SQLite stores the same strings.
+ * programs); every query of the programs goes through the data-access module (`sql/`).
+ * Its MySQL connections are opened as the data-access module opens its own; SQLite
+ * stores the same strings.
  */
 export function createDatabase(config: DatabaseConfig): Knex {
   if (config.client === 'sqlite') {
@@ -54,14 +54,4 @@ export function createDatabase(config: DatabaseConfig): Knex {
 export function isMySqlKnex(knex: Knex): boolean {
   const client: unknown = knex.client.config.client;
   return client === 'mysql2';
-}
-
-/** True when the database answers a trivial query. */
-export async function databaseAnswers(db: Knex): Promise<boolean> {
-  try {
-    await db.raw('select 1');
-    return true;
-  } catch {
-    return false;
-  }
 }
