@@ -11,6 +11,7 @@ import { rpc, rpcFails } from './support/rpc';
 import { conflictOnSessionInsert } from './support/write-conflicts';
 
 const password = 'gold-bar-99';
+const admin = { username: 'race_admin', password: 'race-admin-gold-bar-1' };
 const newPassword = 'another-gold-bar-in-the-vault-2026';
 const rounds = 8;
 let sequence = 0;
@@ -24,7 +25,7 @@ describeEachDatabase('auth-service writes racing each other', (database) => {
   let server: TestAuthServer;
 
   before(async () => {
-    server = await startTestAuthServer(database);
+    server = await startTestAuthServer(database, { ADMIN_USERNAME: admin.username, ADMIN_PASSWORD: admin.password });
   });
   after(async () => {
     await server?.stop();
@@ -104,6 +105,26 @@ describeEachDatabase('auth-service writes racing each other', (database) => {
       await rejectsAccess(caller.accessToken);
       await rejectsAccess(other.accessToken);
       if (!(refreshed instanceof Error)) await rejectsAccess(refreshed.accessToken);
+    }
+  });
+
+  it('leaves no session valid, not even once enabled again, when disabling an account races a login and a refresh', async () => {
+    const { accessToken: adminToken } = await login(admin.username, admin.password);
+    for (let round = 0; round < rounds; round++) {
+      const { username } = await account();
+      const before = await login(username);
+      const [, loggedIn, refreshed] = await Promise.all([
+        rpc(server.client, 'DisableAccount', { accessToken: adminToken, username }),
+        settled(login(username)),
+        settled(rpc(server.client, 'Refresh', { refreshToken: before.refreshToken })),
+      ]);
+      await rpc(server.client, 'EnableAccount', { accessToken: adminToken, username });
+      await rejectsAccess(before.accessToken);
+      for (const pair of [loggedIn, refreshed]) {
+        if (pair instanceof Error) continue;
+        await rejectsAccess(pair.accessToken);
+        await rejectsRefresh(pair.refreshToken);
+      }
     }
   });
 
