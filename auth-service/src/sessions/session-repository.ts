@@ -219,26 +219,27 @@ export class SessionRepository {
 
   /**
    * Ends every session of the user but `keep` (when given and still valid), in one
-   * transaction: `keep` moves to the next access version, the account's version is
-   * raised, and the others are marked revoked. A session opened or refreshed under the
+   * transaction: the account's access version is raised, `keep` moves with it (if it
+   * was valid), and the others are marked revoked. A session opened or refreshed under the
    * old version on another node, even one committed in between, is no longer valid.
    * Returns how many sessions were revoked.
    */
   async revokeAllOfUser(userId: string, reason: RevokeReason, now: Date, keep?: string): Promise<number> {
     const timestamp = toDbTime(now);
     return inTransaction(this.db, async (tx) => {
-      if (keep !== undefined) {
-        await tx.execute(
-          `update sessions set access_version = access_version + 1, updated_at = ?
-           where id = ? and user_id = ? and revoked_at is null
-             and access_version = (select access_version from users where id = ?)`,
-          [timestamp, keep, userId, userId],
-        );
-      }
+      // The account's row first: its write lock orders concurrent endings instead of deadlocking them.
       await tx.execute('update users set access_version = access_version + 1, updated_at = ? where id = ?', [
         timestamp,
         userId,
       ]);
+      if (keep !== undefined) {
+        await tx.execute(
+          `update sessions set access_version = access_version + 1, updated_at = ?
+           where id = ? and user_id = ? and revoked_at is null
+             and access_version + 1 = (select access_version from users where id = ?)`,
+          [timestamp, keep, userId, userId],
+        );
+      }
       return tx.execute(
         `update sessions set revoked_at = ?, revoke_reason = ?, updated_at = ?
          where user_id = ? and revoked_at is null${keep === undefined ? '' : ' and id <> ?'}`,

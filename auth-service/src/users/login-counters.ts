@@ -48,9 +48,8 @@ export class LoginCounters {
     name: string,
     client: string,
     now: Date,
-    session: SqlSession = this.db,
   ): Promise<{ refusedUntil: Date | null; lastSuccessAt: Date | null }> {
-    const [row] = await session.query(
+    const [row] = await this.db.query(
       'select refused_until, last_success_at from login_clients where username_normalized = ? and client_key = ?',
       [name, client],
     );
@@ -81,21 +80,19 @@ export class LoginCounters {
   ): Promise<FailureOutcome> {
     const timestamp = toDbTime(now);
     const until = toDbTime(new Date(now.getTime() + lockMs));
-    return inTransaction(this.db, async (tx) => {
-      const counted = await this.onExistingRow(tx, name, client, now, () =>
-        tx.execute(
-          `update login_clients set
-             refused_until = case when consecutive_failures + 1 >= ? then ? else null end,
-             consecutive_failures = case when consecutive_failures + 1 >= ? then 0 else consecutive_failures + 1 end,
-             updated_at = ?
-           where ${notRefused}`,
-          [maxFailures, until, maxFailures, timestamp, name, client, timestamp],
-        ),
-      );
-      const standing = await this.clientStanding(name, client, now, tx);
-      if (standing.refusedUntil === null) return { refusedUntil: null, startedRefusal: false };
-      return { refusedUntil: standing.refusedUntil, startedRefusal: counted };
-    });
+    const counted = await this.onExistingRow(name, client, now, (tx) =>
+      tx.execute(
+        `update login_clients set
+           refused_until = case when consecutive_failures + 1 >= ? then ? else null end,
+           consecutive_failures = case when consecutive_failures + 1 >= ? then 0 else consecutive_failures + 1 end,
+           updated_at = ?
+         where ${notRefused}`,
+        [maxFailures, until, maxFailures, timestamp, name, client, timestamp],
+      ),
+    );
+    const standing = await this.clientStanding(name, client, now);
+    if (standing.refusedUntil === null) return { refusedUntil: null, startedRefusal: false };
+    return { refusedUntil: standing.refusedUntil, startedRefusal: counted };
   }
 
   /**
@@ -105,17 +102,15 @@ export class LoginCounters {
    */
   async recordSuccess(name: string, client: string, now: Date): Promise<Date | null> {
     const timestamp = toDbTime(now);
-    return inTransaction(this.db, async (tx) => {
-      const cleared = await this.onExistingRow(tx, name, client, now, () =>
-        tx.execute(
-          `update login_clients set consecutive_failures = 0, refused_until = null, last_success_at = ?, updated_at = ?
-           where ${notRefused}`,
-          [timestamp, timestamp, name, client, timestamp],
-        ),
-      );
-      if (cleared) return null;
-      return (await this.clientStanding(name, client, now, tx)).refusedUntil ?? now;
-    });
+    const cleared = await this.onExistingRow(name, client, now, (tx) =>
+      tx.execute(
+        `update login_clients set consecutive_failures = 0, refused_until = null, last_success_at = ?, updated_at = ?
+         where ${notRefused}`,
+        [timestamp, timestamp, name, client, timestamp],
+      ),
+    );
+    if (cleared) return null;
+    return (await this.clientStanding(name, client, now)).refusedUntil ?? now;
   }
 
   /**
@@ -242,23 +237,29 @@ export class LoginCounters {
     });
   }
 
-  /** Runs a conditional update; when no row matched because there is none yet, makes it and runs it again. */
+  /**
+   * Runs a conditional update; when no row matched because there is none yet, makes it
+   * and runs it again. Each step is a transaction of its own: an update that found no
+   * row and an insert in one transaction hold gap locks that deadlock with a concurrent
+   * first failure of the same client, again on every retry under a flood.
+   */
   private async onExistingRow(
-    tx: SqlSession,
     name: string,
     client: string,
     now: Date,
-    update: () => Promise<number>,
+    update: (tx: SqlSession) => Promise<number>,
   ): Promise<boolean> {
-    if ((await update()) === 1) return true;
+    if ((await inTransaction(this.db, update)) === 1) return true;
     const timestamp = toDbTime(now);
-    await tx.execute(
-      `insert into login_clients (id, username_normalized, client_key, consecutive_failures, refused_until,
-         last_success_at, created_at, updated_at)
-       values (?, ?, ?, 0, null, null, ?, ?) ${unlessTaken[tx.dialect]}`,
-      [uuidv7(), name, client, timestamp, timestamp],
+    await inTransaction(this.db, (tx) =>
+      tx.execute(
+        `insert into login_clients (id, username_normalized, client_key, consecutive_failures, refused_until,
+           last_success_at, created_at, updated_at)
+         values (?, ?, ?, 0, null, null, ?, ?) ${unlessTaken[tx.dialect]}`,
+        [uuidv7(), name, client, timestamp, timestamp],
+      ),
     );
-    return (await update()) === 1;
+    return (await inTransaction(this.db, update)) === 1;
   }
 
   private async ensureAccountRow(tx: SqlSession, name: string, now: Date): Promise<void> {
