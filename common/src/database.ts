@@ -2,14 +2,15 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import { defaultAcquireTimeoutMs, type DatabaseConfig } from './config';
-import { mysqlConnectionOptions, utcSession } from './sql/mysql';
+import { mysqlConnectionOptions, syncWaitSession, utcSession, wsrepOnSql } from './sql/mysql';
 
 export type { Knex };
 
 /**
  * A Knex instance: what runs the migrations (the schema's one source, for both
  * programs) and, until they move onto the data-access module (`sql/`), the auth-service's
- * repositories. Its MySQL connections are opened as the data-access module opens its own;
+ * repositories. Its MySQL connections are opened as the data-access module opens its own
+ * (to the first server of a list: migrations run once, against any node of a cluster);
  * SQLite stores the same strings.
  */
 export function createDatabase(config: DatabaseConfig): Knex {
@@ -40,14 +41,28 @@ export function createDatabase(config: DatabaseConfig): Knex {
       min: 0,
       max: config.poolMax,
       afterCreate(
-        connection: { query(sql: string, done: (error: Error | null) => void): void },
+        connection: { query(sql: string, done: (error: Error | null, rows?: unknown) => void): void },
         done: (error: Error | null, connection: unknown) => void,
       ) {
-        connection.query(utcSession, (error) => done(error, connection));
+        connection.query(utcSession, (error) => {
+          if (error || !config.syncWait) return done(error, connection);
+          // On a Galera node reads wait for the cluster's earlier commits, as the data-access module's do.
+          connection.query(wsrepOnSql, (wsrepError, rows) => {
+            if (wsrepError || !onGalera(rows)) return done(wsrepError, connection);
+            connection.query(syncWaitSession, (syncError) => done(syncError, connection));
+          });
+        });
       },
     },
     acquireConnectionTimeout: config.acquireTimeoutMs ?? defaultAcquireTimeoutMs,
   });
+}
+
+/** True when `SHOW VARIABLES LIKE 'wsrep_on'` answered ON. */
+function onGalera(rows: unknown): boolean {
+  if (!Array.isArray(rows)) return false;
+  const value: unknown = rows[0]?.Value;
+  return typeof value === 'string' && value.toUpperCase() === 'ON';
 }
 
 /** True when a Knex instance talks to MySQL/MariaDB (the migrations' one dialect check). */
