@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
-import { defaultAcquireTimeoutMs, type DatabaseConfig } from './config';
+import { defaultAcquireTimeoutMs, type DatabaseConfig, type DatabaseHost } from './config';
 import { mysqlConnectionOptions, syncWaitSession, utcSession, wsrepOnSql } from './sql/mysql';
 
 export type { Knex };
@@ -10,8 +11,8 @@ export type { Knex };
  * A Knex instance: what runs the migrations (the schema's one source, for both
  * programs) and, until they move onto the data-access module (`sql/`), the auth-service's
  * repositories. Its MySQL connections are opened as the data-access module opens its own
- * (to the first server of a list: migrations run once, against any node of a cluster);
- * SQLite stores the same strings.
+ * (each new one to the first server of a list that accepts connections); SQLite stores
+ * the same strings.
  */
 export function createDatabase(config: DatabaseConfig): Knex {
   if (config.client === 'sqlite') {
@@ -36,7 +37,10 @@ export function createDatabase(config: DatabaseConfig): Knex {
   }
   return knex({
     client: 'mysql2',
-    connection: mysqlConnectionOptions(config),
+    connection:
+      config.hosts.length === 1
+        ? mysqlConnectionOptions(config)
+        : async () => mysqlConnectionOptions(config, await firstAccepting(config.hosts, config.acquireTimeoutMs)),
     pool: {
       min: 0,
       max: config.poolMax,
@@ -56,6 +60,27 @@ export function createDatabase(config: DatabaseConfig): Knex {
     },
     acquireConnectionTimeout: config.acquireTimeoutMs ?? defaultAcquireTimeoutMs,
   });
+}
+
+function accepts(server: DatabaseHost, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(server.port, server.host);
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** The first server of the list that accepts a TCP connection (the first one when none does: its error is reported). */
+async function firstAccepting(hosts: DatabaseHost[], timeoutMs = defaultAcquireTimeoutMs): Promise<DatabaseHost> {
+  for (const server of hosts) {
+    if (await accepts(server, timeoutMs)) return server;
+  }
+  return hosts[0];
 }
 
 /** True when `SHOW VARIABLES LIKE 'wsrep_on'` answered ON. */

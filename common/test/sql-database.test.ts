@@ -255,7 +255,7 @@ describeEachDatabase('data access (common/src/sql)', (database) => {
     expect(after.gaveUp - before.gaveUp).to.equal(1);
   });
 
-  it('takes connections from the next server of the list when the first does not answer', async function () {
+  it('takes connections from the next server of the list when the first does not answer (both pools and Knex)', async function () {
     if (config.client !== 'mysql') this.skip();
     const down = { host: '127.0.0.1', port: await freePort() };
     const listed = openSqlDatabase({ ...config, hosts: [down, ...config.hosts] }, { batches: true });
@@ -264,6 +264,12 @@ describeEachDatabase('data access (common/src/sql)', (database) => {
       expect(await listed.transaction((tx) => tx.batch([{ sql: 'select 2 as n', params: [] }]))).to.have.length(1);
     } finally {
       await listed.close();
+    }
+    const migrations = createDatabase({ ...config, hosts: [down, ...config.hosts] });
+    try {
+      expect(await migrations.raw('select 1 as n')).to.have.nested.property('[0][0].n', 1);
+    } finally {
+      await migrations.destroy();
     }
     const nowhere = openSqlDatabase({ ...config, hosts: [down, down] });
     try {
