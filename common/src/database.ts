@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import { defaultAcquireTimeoutMs, type DatabaseConfig, type DatabaseHost } from './config';
+import { acceptsConnections } from './tcp';
 import { mysqlConnectionOptions, syncWaitSession, utcSession, wsrepOnSql } from './sql/mysql';
 
 export type { Knex };
@@ -62,23 +62,10 @@ export function createDatabase(config: DatabaseConfig): Knex {
   });
 }
 
-function accepts(server: DatabaseHost, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(server.port, server.host);
-    const done = (answer: boolean) => {
-      socket.destroy();
-      resolve(answer);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
 /** The first server of the list that accepts a TCP connection (the first one when none does: its error is reported). */
 async function firstAccepting(hosts: DatabaseHost[], timeoutMs = defaultAcquireTimeoutMs): Promise<DatabaseHost> {
   for (const server of hosts) {
-    if (await accepts(server, timeoutMs)) return server;
+    if (await acceptsConnections(server, timeoutMs)) return server;
   }
   return hosts[0];
 }
