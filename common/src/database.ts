@@ -11,8 +11,8 @@ export type { Knex };
  * A Knex instance: what runs the migrations (the schema's one source, for both
  * programs) and, until they move onto the data-access module (`sql/`), the auth-service's
  * repositories. Its MySQL connections are opened as the data-access module opens its own
- * (each new one to the first server of a list that accepts connections); SQLite stores
- * the same strings.
+ * (to the first server of a list that accepts connections when the first one opens: a
+ * migration run is short); SQLite stores the same strings.
  */
 export function createDatabase(config: DatabaseConfig): Knex {
   if (config.client === 'sqlite') {
@@ -40,7 +40,8 @@ export function createDatabase(config: DatabaseConfig): Knex {
     connection:
       config.hosts.length === 1
         ? mysqlConnectionOptions(config)
-        : async () => mysqlConnectionOptions(config, await firstAccepting(config.hosts, config.acquireTimeoutMs)),
+        : // Called once, when the first connection opens: Knex keeps the answer.
+          async () => mysqlConnectionOptions(config, await firstAccepting(config.hosts, config.acquireTimeoutMs)),
     pool: {
       min: 0,
       max: config.poolMax,

@@ -13,6 +13,7 @@ import {
 } from '../src/sql/database';
 import { describeEachDatabase } from './databases';
 import { freePort } from './ports';
+import { FaultProxy } from '../../test/resilience/support/fault-proxy';
 
 async function failureOf(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -255,7 +256,7 @@ describeEachDatabase('data access (common/src/sql)', (database) => {
     expect(after.gaveUp - before.gaveUp).to.equal(1);
   });
 
-  it('takes connections from the next server of the list when the first does not answer (both pools and Knex)', async function () {
+  it('takes connections from the next server of the list when the first does not answer (the pools, also while in use; Knex when it opens)', async function () {
     if (config.client !== 'mysql') this.skip();
     const down = { host: '127.0.0.1', port: await freePort() };
     const listed = openSqlDatabase({ ...config, hosts: [down, ...config.hosts] }, { batches: true });
@@ -270,6 +271,21 @@ describeEachDatabase('data access (common/src/sql)', (database) => {
       expect(await migrations.raw('select 1 as n')).to.have.nested.property('[0][0].n', 1);
     } finally {
       await migrations.destroy();
+    }
+    // A server that goes away while in use: new connections go to the next one.
+    const proxy = await FaultProxy.start(config.hosts[0]);
+    const moving = { ...config, hosts: [{ host: '127.0.0.1', port: proxy.port }, ...config.hosts] };
+    const pools = openSqlDatabase(moving, { batches: true });
+    try {
+      expect(await pools.query('select 1 as n', [])).to.deep.equal([{ n: 1 }]);
+      await proxy.stop();
+      // A connection open when its server went away may fail the one call that holds it.
+      await failureOf(pools.query('select 1', []));
+      expect(await pools.query('select 1 as n', [])).to.deep.equal([{ n: 1 }]);
+      expect(await pools.transaction((tx) => tx.batch([{ sql: 'select 2 as n', params: [] }]))).to.have.length(1);
+    } finally {
+      await pools.close();
+      await proxy.stop();
     }
     const nowhere = openSqlDatabase({ ...config, hosts: [down, down] });
     try {
