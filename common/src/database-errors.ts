@@ -54,11 +54,11 @@ export function errorCode(error: unknown): string | undefined {
 /**
  * True when an error says the database is unavailable (answered as 503 and retried
  * later), as opposed to a bug (500): unreachable, refusing, or aborting the work as a
- * conflict with concurrent work (see isWriteConflict). Looks through `cause` chains,
+ * conflict with concurrent work (see isTransactionConflict). Looks through `cause` chains,
  * since knex and our own errors wrap driver errors.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  if (isWriteConflict(error)) return true;
+  if (isTransactionConflict(error)) return true;
   for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
     const code = errorCode(current);
     if (
@@ -96,22 +96,21 @@ export function isPrimaryKeyViolation(error: unknown): boolean {
 }
 
 /**
- * True when the database aborted a transaction as a conflict with another one, at any
+ * True when the database aborted work as a conflict with concurrent work, at any
  * statement or at COMMIT: InnoDB's deadlock victim, or a Galera certification failure
- * (errno 1213, SQLSTATE 40001). The whole transaction may be run again.
+ * (errno 1213, SQLSTATE 40001), also once wrapped (a transaction given up after its last
+ * attempt carries the last conflict as its cause). Nothing of the work was stored; it may
+ * be run again.
  */
 export function isTransactionConflict(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  return (
-    field(error, 'errno') === 1213 || field(error, 'sqlState') === '40001' || errorCode(error) === 'ER_LOCK_DEADLOCK'
-  );
-}
-
-/**
- * True when work was not stored because it conflicted with concurrent work: a transaction
- * still aborted after its last attempt, or a single statement the database aborted. The
- * client may send it again shortly.
- */
-export function isWriteConflict(error: unknown): boolean {
-  return errorCode(error) === 'ERR_TRANSACTION_CONFLICT' || isTransactionConflict(error);
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (
+      field(current, 'errno') === 1213 ||
+      field(current, 'sqlState') === '40001' ||
+      errorCode(current) === 'ER_LOCK_DEADLOCK'
+    )
+      return true;
+    current = current.cause;
+  }
+  return false;
 }

@@ -242,6 +242,8 @@ describeEachDatabase('data access (common/src/sql)', (database) => {
     );
     expect(attempts).to.equal(maxTransactionAttempts);
     expect(errorCode(failure)).to.equal('ERR_TRANSACTION_CONFLICT');
+    // Still a conflict for whoever maps it (a 503, or UNAVAILABLE with a short Retry-After).
+    expect(isTransactionConflict(failure)).to.equal(true);
     expect(isDatabaseUnavailable(failure)).to.equal(true);
     expect(await ids('conflict-')).to.deep.equal([]);
     let runs = 0;

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Request } from 'express';
 import type { Logger } from 'pino';
-import { isDatabaseUnavailable, isWriteConflict } from '../../../common/src/database-errors';
+import { isDatabaseUnavailable, isTransactionConflict } from '../../../common/src/database-errors';
 import { ProblemError } from './problem';
 import { requestIdOf } from './request-id';
 
@@ -90,7 +90,7 @@ export function toProblem(error: unknown): ProblemError {
   }
   if (isBodyParserError(error)) return fromBodyParser(error);
   if (isValidatorError(error)) return fromValidator(error);
-  if (isWriteConflict(error)) {
+  if (isTransactionConflict(error)) {
     return new ProblemError('database-unavailable', 'Concurrent changes kept this one from being stored; try again.', {
       cause: error,
       retryAfterSeconds: conflictRetrySeconds,
