@@ -152,11 +152,16 @@ describe('auth-service configuration', () => {
 
   it('accepts a complete production configuration', () => {
     const config = loadAuthConfig(production);
-    expect(config.database).to.include({ client: 'mysql', host: 'db', database: 'auth' });
+    expect(config.database).to.deep.include({ client: 'mysql', hosts: [{ host: 'db', port: 3306 }], database: 'auth' });
     expect(config.warnings).to.deep.equal([]);
-    expect(loadAuthConfig({ ...production, AUTH_DATABASE_URL: undefined, AUTH_DB_HOST: 'db' }).database).to.include({
+    expect(
+      loadAuthConfig({ ...production, AUTH_DATABASE_URL: undefined, AUTH_DB_HOST: 'db-1,db-2:3307' }).database,
+    ).to.deep.include({
       client: 'mysql',
-      host: 'db',
+      hosts: [
+        { host: 'db-1', port: 3306 },
+        { host: 'db-2', port: 3307 },
+      ],
     });
   });
 

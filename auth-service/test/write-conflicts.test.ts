@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { toDbTime } from '../../common/src/db-time';
+import { maxTransactionAttempts } from '../../common/src/sql/types';
 import { describeEachDatabase } from '../../common/test/databases';
 import { mysqlTestDatabase } from '../../common/test/mysql-behind-proxy';
 import { SessionRepository } from '../src/sessions/session-repository';
@@ -223,7 +224,7 @@ const mysql = mysqlTestDatabase();
       );
       expect(error.metadata.get('retry-after-seconds')).to.deep.equal(['1']);
       expect(error.details).to.not.match(/deadlock|sessions|insert/i);
-      expect(100 - (await conflicts.remaining()), 'attempts').to.equal(3);
+      expect(100 - (await conflicts.remaining()), 'attempts').to.equal(maxTransactionAttempts);
       expect(await server.handle.db.query('select id from sessions where user_id = ?', [userId])).to.deep.equal([]);
     } finally {
       await conflicts.remove();

@@ -9,7 +9,7 @@ export function benchServerUrl(): string {
 function server(): { host: string; port: number; user: string; password: string } {
   const config = parseDatabaseUrl(benchServerUrl(), 2);
   if (config.client !== 'mysql') throw new Error('BENCH_MYSQL_URL must be a mysql:// URL');
-  return { host: config.host, port: config.port, user: config.user, password: config.password };
+  return { ...config.hosts[0], user: config.user, password: config.password };
 }
 
 /**

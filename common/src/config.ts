@@ -125,9 +125,42 @@ interface PoolSettings {
   acquireTimeoutMs?: number;
 }
 
+/** One server of a MySQL database; a cluster's nodes are listed in the order they are tried. */
+export interface DatabaseHost {
+  host: string;
+  port: number;
+}
+
 export type DatabaseConfig =
   | ({ client: 'sqlite'; filename: string } & PoolSettings)
-  | ({ client: 'mysql'; host: string; port: number; user: string; password: string; database: string } & PoolSettings);
+  | ({
+      client: 'mysql';
+      /** Tried in order: connections go to the first that answers, the next ones when it does not. */
+      hosts: DatabaseHost[];
+      user: string;
+      password: string;
+      database: string;
+      /**
+       * On a Galera node, every session waits for the cluster's earlier commits before it
+       * reads (`wsrep_sync_wait=1`), so a write made through another node is seen.
+       */
+      syncWait: boolean;
+    } & PoolSettings);
+
+const defaultMysqlPort = 3306;
+
+/**
+ * `host`, `host:port` or `[ipv6]:port`, comma-separated: the servers of one database (a
+ * Galera cluster's nodes), `fallbackPort` where none is written.
+ */
+export function parseHostList(text: string, fallbackPort = defaultMysqlPort): DatabaseHost[] {
+  return text.split(',').map((entry) => {
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]/@]+))(?::(\d{1,5}))?$/.exec(entry.trim());
+    const port = match?.[3] === undefined ? fallbackPort : Number(match[3]);
+    if (!match || port < 1 || port > 65535) throw new Error(`expected host or host:port, got "${entry.trim()}"`);
+    return { host: match[1] ?? match[2], port };
+  });
+}
 
 /** Where a SQLite file lives when nothing else is configured. */
 export function defaultSqliteFile(name: string): string {
@@ -135,26 +168,31 @@ export function defaultSqliteFile(name: string): string {
 }
 
 /**
- * Parses `mysql://user:password@host:3306/database` or `sqlite:path/to/file.sqlite`
+ * Parses `mysql://user:password@host:3306/database` (several servers of one cluster:
+ * `mysql://user@node1:3306,node2:3306,node3:3306/database`) or `sqlite:path/to/file.sqlite`
  * (relative paths are resolved against the working directory).
  */
-export function parseDatabaseUrl(url: string, poolMax: number): DatabaseConfig {
+export function parseDatabaseUrl(url: string, poolMax: number, syncWait = true): DatabaseConfig {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     if (file === '') throw new Error('sqlite URL names no file');
     return { client: 'sqlite', filename: path.resolve(file), poolMax };
   }
-  const parsed = new URL(url);
-  if (parsed.protocol !== 'mysql:') throw new Error('expected a mysql:// or sqlite: URL');
+  // WHATWG URLs hold one host: the list is read apart, the rest through URL with its first host.
+  const authority = /^mysql:\/\/(?:[^@/?#]*@)?([^/?#]*)/.exec(url);
+  if (!authority) throw new Error('expected a mysql:// or sqlite: URL');
+  const hosts = parseHostList(authority[1]);
+  const start = authority[0].length - authority[1].length;
+  const parsed = new URL(url.slice(0, start) + authority[1].split(',')[0] + url.slice(authority[0].length));
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   if (database === '') throw new Error('mysql URL names no database');
   return {
     client: 'mysql',
-    host: parsed.hostname,
-    port: parsed.port === '' ? 3306 : Number(parsed.port),
+    hosts,
     user: decodeURIComponent(parsed.username),
     password: decodeURIComponent(parsed.password),
     database,
+    syncWait,
     poolMax,
   };
 }
@@ -178,8 +216,9 @@ export const defaultAcquireTimeoutMs = 5000;
 
 /**
  * The database settings of one program: a URL variable, or the original system's
- * `<PREFIX>_DB_*` variables (MySQL), or else an embedded SQLite file. Production must
- * name its database explicitly.
+ * `<PREFIX>_DB_*` variables (MySQL; `<PREFIX>_HOST` may list a cluster's nodes), or else
+ * an embedded SQLite file. Production must name its database explicitly.
+ * `<PREFIX>_SYNC_WAIT` (default on) turns off the causal reads on Galera nodes.
  */
 export function databaseFromEnv(
   env: NodeJS.ProcessEnv,
@@ -190,7 +229,8 @@ export function databaseFromEnv(
   const read = <Schema extends z.ZodType>(name: string, schema: Schema) => readVariable(env, name, schema, problems);
   const url = read(names.url, z.string().optional());
   const host = read(`${names.prefix}_HOST`, z.string().optional());
-  const mysqlPort = read(`${names.prefix}_PORT`, port(3306));
+  const mysqlPort = read(`${names.prefix}_PORT`, port(defaultMysqlPort));
+  const syncWait = read(`${names.prefix}_SYNC_WAIT`, flag(true));
   const user = read(`${names.prefix}_USER`, z.string().default('root'));
   const password = read(`${names.prefix}_PASSWORD`, z.string().default(''));
   const database = read(`${names.prefix}_NAME`, z.string().default('aletheia'));
@@ -201,21 +241,29 @@ export function databaseFromEnv(
   );
   if (url !== undefined && problems.length === 0) {
     try {
-      return { ...parseDatabaseUrl(url, poolMax ?? 10), acquireTimeoutMs };
+      return { ...parseDatabaseUrl(url, poolMax ?? 10, syncWait ?? true), acquireTimeoutMs };
     } catch (error) {
       problems.push(`${names.url}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+  let hosts: DatabaseHost[] | undefined;
+  if (host !== undefined && problems.length === 0) {
+    try {
+      hosts = parseHostList(host, mysqlPort);
+    } catch (error) {
+      problems.push(`${names.prefix}_HOST: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const pool = { poolMax: poolMax ?? 10, acquireTimeoutMs };
-  if (host !== undefined) {
+  if (hosts !== undefined) {
     return {
       client: 'mysql',
-      host,
-      port: mysqlPort ?? 3306,
+      hosts,
       user: user ?? 'root',
       password: password ?? '',
       database: database ?? 'aletheia',
+      syncWait: syncWait ?? true,
       ...pool,
     };
   }

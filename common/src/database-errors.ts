@@ -19,6 +19,8 @@ const unavailableCodes = new Set([
   'ER_LOCK_WAIT_TIMEOUT',
   'ER_QUERY_TIMEOUT',
   'ER_OPTION_PREVENTS_STATEMENT',
+  // A Galera node outside the primary component ("WSREP has not yet prepared node for application use")
+  'ER_UNKNOWN_COM_ERROR',
   // SQLite (better-sqlite3)
   'SQLITE_BUSY',
   'SQLITE_LOCKED',
@@ -31,6 +33,7 @@ const unavailableCodes = new Set([
   // Our data access: no connection in time, or the program is stopping
   'ERR_CONNECTION_TIMEOUT',
   'ERR_DATABASE_CLOSED',
+  'ERR_NODE_NOT_READY',
 ]);
 
 /** Knex's own messages when its pool cannot hand out a connection (timed out, or destroyed). */
@@ -50,10 +53,12 @@ export function errorCode(error: unknown): string | undefined {
 
 /**
  * True when an error says the database is unavailable (answered as 503 and retried
- * later), as opposed to a bug (500). Looks through `cause` chains, since knex and
- * our own errors wrap driver errors.
+ * later), as opposed to a bug (500): unreachable, refusing, or aborting the work as a
+ * conflict with concurrent work (see isTransactionConflict). Looks through `cause` chains,
+ * since knex and our own errors wrap driver errors.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
+  if (isTransactionConflict(error)) return true;
   for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
     const code = errorCode(current);
     if (
@@ -91,13 +96,21 @@ export function isPrimaryKeyViolation(error: unknown): boolean {
 }
 
 /**
- * True when the database aborted a transaction as a conflict with another one, at any
+ * True when the database aborted work as a conflict with concurrent work, at any
  * statement or at COMMIT: InnoDB's deadlock victim, or a Galera certification failure
- * (errno 1213, SQLSTATE 40001). The whole transaction may be run again.
+ * (errno 1213, SQLSTATE 40001), also once wrapped (a transaction given up after its last
+ * attempt carries the last conflict as its cause). Nothing of the work was stored; it may
+ * be run again.
  */
 export function isTransactionConflict(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  return (
-    field(error, 'errno') === 1213 || field(error, 'sqlState') === '40001' || errorCode(error) === 'ER_LOCK_DEADLOCK'
-  );
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (
+      field(current, 'errno') === 1213 ||
+      field(current, 'sqlState') === '40001' ||
+      errorCode(current) === 'ER_LOCK_DEADLOCK'
+    )
+      return true;
+    current = current.cause;
+  }
+  return false;
 }

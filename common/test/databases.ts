@@ -37,7 +37,7 @@ function mysqlTarget(serverUrl: string): TestDatabase {
   const admin = () =>
     knex({
       client: 'mysql2',
-      connection: { host: server.host, port: server.port, user: server.user, password: server.password },
+      connection: { ...server.hosts[0], user: server.user, password: server.password },
       pool: { min: 0, max: 1 },
     });
   return {

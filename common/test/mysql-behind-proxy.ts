@@ -49,8 +49,8 @@ export function useMysqlBehindFaultProxy(mysql: TestDatabase): {
   before(async () => {
     const server = await mysql.create();
     if (server.client !== 'mysql') throw new Error('expected MySQL');
-    proxy = await FaultProxy.start({ host: server.host, port: server.port });
-    config = { ...server, host: '127.0.0.1', port: proxy.port };
+    proxy = await FaultProxy.start(server.hosts[0]);
+    config = { ...server, hosts: [{ host: '127.0.0.1', port: proxy.port }] };
     db = openSqlDatabase(config, { batches: true });
     knex = createDatabase(config);
   });

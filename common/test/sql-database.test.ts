@@ -3,9 +3,17 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import type { DatabaseConfig } from '../src/config';
 import { createDatabase } from '../src/database';
-import { isDatabaseUnavailable, isTransactionConflict, isUniqueViolation } from '../src/database-errors';
-import { openSqlDatabase, sqlChannelName, type SqlDatabase, type Statement } from '../src/sql/database';
+import { errorCode, isDatabaseUnavailable, isTransactionConflict, isUniqueViolation } from '../src/database-errors';
+import {
+  maxTransactionAttempts,
+  openSqlDatabase,
+  sqlChannelName,
+  type SqlDatabase,
+  type Statement,
+} from '../src/sql/database';
 import { describeEachDatabase } from './databases';
+import { freePort } from './ports';
+import { FaultProxy } from '../../test/resilience/support/fault-proxy';
 
 async function failureOf(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -215,6 +223,78 @@ describeEachDatabase('data access (common/src/sql)', (database) => {
     expect(isTransactionConflict(Object.assign(new Error('certification failed'), { sqlState: '40001' }))).to.equal(
       true,
     );
+  });
+
+  it('gives up after the last attempt with a conflict error answered as unavailable, and counts both outcomes', async function () {
+    if (database.kind !== 'mysql') this.skip();
+    // The error a certification failure answers with, raised by the server itself.
+    const certificationFailure: Statement = {
+      sql: "SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213, MESSAGE_TEXT = 'certification failed'",
+      params: [],
+    };
+    const before = db.conflicts();
+    let attempts = 0;
+    const failure = await failureOf(
+      db.transaction(async (tx) => {
+        attempts += 1;
+        await tx.batch([insert(`conflict-${attempts}`, '1.00'), certificationFailure]);
+      }),
+    );
+    expect(attempts).to.equal(maxTransactionAttempts);
+    expect(errorCode(failure)).to.equal('ERR_TRANSACTION_CONFLICT');
+    // Still a conflict for whoever maps it (a 503, or UNAVAILABLE with a short Retry-After).
+    expect(isTransactionConflict(failure)).to.equal(true);
+    expect(isDatabaseUnavailable(failure)).to.equal(true);
+    expect(await ids('conflict-')).to.deep.equal([]);
+    let runs = 0;
+    await db.transaction(async (tx) => {
+      runs += 1;
+      await tx.batch(runs === 1 ? [certificationFailure] : [insert('conflict-once', '1.00')]);
+    });
+    expect(await ids('conflict-')).to.deep.equal(['conflict-once']);
+    const after = db.conflicts();
+    // Four retries of the first, one of the second.
+    expect(after.retried - before.retried).to.equal(maxTransactionAttempts);
+    expect(after.gaveUp - before.gaveUp).to.equal(1);
+  });
+
+  it('takes connections from the next server of the list when the first does not answer (the pools, also while in use; Knex when it opens)', async function () {
+    if (config.client !== 'mysql') this.skip();
+    const down = { host: '127.0.0.1', port: await freePort() };
+    const listed = openSqlDatabase({ ...config, hosts: [down, ...config.hosts] }, { batches: true });
+    try {
+      expect(await listed.query('select 1 as n', [])).to.deep.equal([{ n: 1 }]);
+      expect(await listed.transaction((tx) => tx.batch([{ sql: 'select 2 as n', params: [] }]))).to.have.length(1);
+    } finally {
+      await listed.close();
+    }
+    const migrations = createDatabase({ ...config, hosts: [down, ...config.hosts] });
+    try {
+      expect(await migrations.raw('select 1 as n')).to.have.nested.property('[0][0].n', 1);
+    } finally {
+      await migrations.destroy();
+    }
+    // A server that goes away while in use: new connections go to the next one.
+    const proxy = await FaultProxy.start(config.hosts[0]);
+    const moving = { ...config, hosts: [{ host: '127.0.0.1', port: proxy.port }, ...config.hosts] };
+    const pools = openSqlDatabase(moving, { batches: true });
+    try {
+      expect(await pools.query('select 1 as n', [])).to.deep.equal([{ n: 1 }]);
+      await proxy.stop();
+      // A connection open when its server went away may fail the one call that holds it.
+      await failureOf(pools.query('select 1', []));
+      expect(await pools.query('select 1 as n', [])).to.deep.equal([{ n: 1 }]);
+      expect(await pools.transaction((tx) => tx.batch([{ sql: 'select 2 as n', params: [] }]))).to.have.length(1);
+    } finally {
+      await pools.close();
+      await proxy.stop();
+    }
+    const nowhere = openSqlDatabase({ ...config, hosts: [down, down] });
+    try {
+      expect(isDatabaseUnavailable(await failureOf(nowhere.query('select 1', [])))).to.equal(true);
+    } finally {
+      await nowhere.close();
+    }
   });
 
   it('answers as unavailable when no connection comes free in time, and recovers', async () => {

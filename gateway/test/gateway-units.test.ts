@@ -5,6 +5,7 @@ import { TokenCache } from '../src/auth/token-cache';
 import { loadGatewayConfig } from '../src/config';
 import { isDatabaseUnavailable } from '../../common/src/database-errors';
 import { toProblem } from '../src/http/error-handler';
+import { TransactionConflictError } from '../../common/src/sql/database';
 import { loadContract } from '../src/http/contract';
 import { readingRules } from '../src/http/request-reading';
 
@@ -148,7 +149,11 @@ describe('gateway configuration', () => {
       ORDERS_DATABASE_URL: 'mysql://app:pw@db:3306/orders',
       ...secret,
     });
-    expect(config.database).to.deep.include({ client: 'mysql', host: 'db', database: 'orders' });
+    expect(config.database).to.deep.include({
+      client: 'mysql',
+      hosts: [{ host: 'db', port: 3306 }],
+      database: 'orders',
+    });
   });
 });
 
@@ -257,5 +262,19 @@ describe('error classification', () => {
     expect(outage.options.retryAfterSeconds).to.be.greaterThan(0);
     const bug = toProblem(new TypeError("Cannot read properties of undefined (reading 'id')"));
     expect(bug).to.include({ code: 'internal-error', status: 500, detail: 'The request could not be completed.' });
+  });
+
+  it('maps a conflict the retries did not overcome to 503 with Retry-After, never 500', () => {
+    const certification = Object.assign(new Error('Deadlock: wsrep aborted transaction'), {
+      errno: 1213,
+      sqlState: '40001',
+      code: 'ER_LOCK_DEADLOCK',
+    });
+    for (const error of [new TransactionConflictError(5, certification), certification]) {
+      const problem = toProblem(error);
+      expect(problem).to.include({ code: 'database-unavailable', status: 503 });
+      expect(problem.options.retryAfterSeconds).to.equal(1);
+      expect(problem.detail).not.to.contain('wsrep');
+    }
   });
 });

@@ -95,8 +95,8 @@ describeEachDatabase('gateway resilience', (database) => {
           async create() {
             server = await database.create();
             if (server.client !== 'mysql') throw new Error('expected MySQL');
-            proxy = await TcpProxy.start({ host: server.host, port: server.port });
-            return { ...server, host: '127.0.0.1', port: proxy.port };
+            proxy = await TcpProxy.start(server.hosts[0]);
+            return { ...server, hosts: [{ host: '127.0.0.1', port: proxy.port }] };
           },
           drop: () => database.drop(),
         };

@@ -270,8 +270,8 @@ describe('Images: both Dockerfiles built from the working tree and run as the ch
           ] as const) {
             const config = (await database.create()) as Extract<DatabaseConfig, { client: 'mysql' }>;
             settings.push(
-              `database.${name}.host=${config.host}`,
-              `database.${name}.port=${config.port}`,
+              `database.${name}.host=${config.hosts[0].host}`,
+              `database.${name}.port=${config.hosts[0].port}`,
               `database.${name}.name=${config.database}`,
               `database.${name}.user=${config.user}`,
               `database.${name}.password=${config.password}`,

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { repoRoot } from '../../common/src/repo-root';
+import { acceptsConnections } from '../../common/src/tcp';
 
 export interface ExitStatus {
   code: number | null;
@@ -95,16 +95,7 @@ export function sleep(ms: number): Promise<void> {
 
 /** True when something accepts TCP connections on the loopback port. */
 export function portAccepts(port: number, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.on('connect', () => done(true));
-    socket.on('error', () => done(false));
-  });
+  return acceptsConnections({ host: '127.0.0.1', port }, timeoutMs);
 }
 
 /** Polls `check` until it returns true, failing with `what` after `timeoutMs`. */

@@ -9,7 +9,8 @@ export function databaseUrl(config: DatabaseConfig): string {
   const credentials = config.password
     ? `${encodeURIComponent(config.user)}:${encodeURIComponent(config.password)}`
     : encodeURIComponent(config.user);
-  return `mysql://${credentials}@${config.host}:${config.port}/${config.database}`;
+  const hosts = config.hosts.map((server) => `${server.host}:${server.port}`).join(',');
+  return `mysql://${credentials}@${hosts}/${config.database}`;
 }
 
 export interface Finished {

@@ -1,6 +1,7 @@
 import type { DatabaseConfig } from '../../../common/src/config';
 import { openSqlDatabase } from '../../../common/src/sql/database';
 import type {
+  ConflictStats,
   PoolStats,
   SqlDatabase,
   SqlParam,
@@ -47,6 +48,10 @@ export class SwitchableDatabase implements SqlDatabase {
 
   transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
     return this.current.transaction(work);
+  }
+
+  conflicts(): ConflictStats {
+    return this.current.conflicts();
   }
 
   ping(): Promise<boolean> {

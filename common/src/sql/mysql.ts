@@ -8,7 +8,8 @@ import {
   type ResultSetHeader,
   type RowDataPacket,
 } from 'mysql2';
-import { defaultAcquireTimeoutMs, type DatabaseConfig } from '../config';
+import { defaultAcquireTimeoutMs, type DatabaseConfig, type DatabaseHost } from '../config';
+import { isDatabaseUnavailable } from '../database-errors';
 import {
   announce,
   ConnectionTimeoutError,
@@ -47,13 +48,14 @@ function padFractions(rows: RowDataPacket[], fields: FieldPacket[]): void {
 
 /**
  * How every MySQL connection of both programs is opened (mysql2's options, for its own
- * pools and for Knex's): in UTC, with DECIMAL, BIGINT and DATETIME values as text, so money
- * and time never pass through floats or the local time zone.
+ * pools and for Knex's), to one of the database's servers: in UTC, with DECIMAL, BIGINT
+ * and DATETIME values as text, so money and time never pass through floats or the local
+ * time zone.
  */
-export function mysqlConnectionOptions(config: MysqlConfig) {
+export function mysqlConnectionOptions(config: MysqlConfig, server: DatabaseHost = config.hosts[0]) {
   return {
-    host: config.host,
-    port: config.port,
+    host: server.host,
+    port: server.port,
     user: config.user,
     password: config.password,
     database: config.database,
@@ -69,9 +71,25 @@ export function mysqlConnectionOptions(config: MysqlConfig) {
 /** Sent first on every new connection, so every statement sees UTC. */
 export const utcSession = "SET time_zone = '+00:00'";
 
-function createPool(config: MysqlConfig, multipleStatements: boolean): Pool {
+/** Galera's switch: `ON` on a cluster node, `OFF` (or no such variable) on a standalone server. */
+export const wsrepOnSql = "SHOW VARIABLES LIKE 'wsrep_on'";
+/** A Galera node serves queries only while it is part of the primary component and synced. */
+export const wsrepReadySql = "SHOW STATUS LIKE 'wsrep_ready'";
+/** Reads wait until the node has applied what the cluster committed before them: read-your-writes across nodes. */
+export const syncWaitSession = 'SET SESSION wsrep_sync_wait = 1';
+
+/** A server of the list that answers but cannot serve: a Galera node outside the primary component, or not synced. */
+export class NodeNotReadyError extends Error {
+  readonly code = 'ERR_NODE_NOT_READY';
+  constructor(server: DatabaseHost) {
+    super(`the database node ${server.host}:${server.port} is not ready for queries`);
+    this.name = 'NodeNotReadyError';
+  }
+}
+
+function createPool(config: MysqlConfig, server: DatabaseHost, multipleStatements: boolean): Pool {
   const pool = createMysqlPool({
-    ...mysqlConnectionOptions(config),
+    ...mysqlConnectionOptions(config, server),
     connectionLimit: config.poolMax,
     maxIdle: config.poolMax,
     enableKeepAlive: true,
@@ -86,33 +104,58 @@ function createPool(config: MysqlConfig, multipleStatements: boolean): Pool {
   return pool;
 }
 
-/** One mysql2 pool, with the counts its metrics report and a bounded wait for a connection. */
+function variableIsOn(rows: RowDataPacket[]): boolean {
+  const value: unknown = rows[0]?.Value;
+  return typeof value === 'string' && value.toUpperCase() === 'ON';
+}
+
+function getConnection(pool: Pool): Promise<PoolConnection> {
+  return new Promise((resolve, reject) =>
+    pool.getConnection((error, connection) => (error ? reject(error) : resolve(connection))),
+  );
+}
+
+/**
+ * mysql2 pools of one kind (single statements, or batches), one per server of the
+ * database, with the counts its metrics report and a bounded wait for a connection.
+ * Connections come from the server that last answered; when it does not, from the next
+ * of the list. Each new connection learns once whether its server is a Galera node.
+ */
 class ConnectionPool {
-  private readonly pool: Pool;
+  private readonly pools: Pool[];
+  private readonly galeraConnections = new WeakMap<PoolConnection, boolean>();
+  private current = 0;
   private open = 0;
   private used = 0;
   private waiting = 0;
 
   constructor(
-    config: MysqlConfig,
+    private readonly config: MysqlConfig,
     multipleStatements: boolean,
     private readonly acquireTimeoutMs: number,
   ) {
-    this.pool = createPool(config, multipleStatements);
-    this.pool.on('connection', (connection) => {
-      this.open += 1;
-      let counted = true;
-      const gone = () => {
-        if (counted) this.open -= 1;
-        counted = false;
-      };
-      connection.once('end', gone);
-      connection.once('error', gone);
-    });
+    this.pools = config.hosts.map((server) => createPool(config, server, multipleStatements));
+    for (const pool of this.pools) {
+      pool.on('connection', (connection) => {
+        this.open += 1;
+        let counted = true;
+        const gone = () => {
+          if (counted) this.open -= 1;
+          counted = false;
+        };
+        connection.once('end', gone);
+        connection.once('error', gone);
+      });
+    }
   }
 
   stats(): PoolStats {
     return { used: this.used, free: Math.max(0, this.open - this.used), waiting: this.waiting };
+  }
+
+  /** True when the connection's server is a Galera node (known from the connection's first use). */
+  onGalera(connection: PoolConnection): boolean {
+    return this.galeraConnections.get(connection) ?? false;
   }
 
   /** A connection within the timeout; one handed over later is given straight back. */
@@ -125,21 +168,57 @@ class ConnectionPool {
         this.waiting -= 1;
         reject(new ConnectionTimeoutError(this.acquireTimeoutMs));
       }, this.acquireTimeoutMs);
-      this.pool.getConnection((error, connection) => {
-        if (timedOut) {
-          if (!error) connection.release();
-          return;
-        }
-        clearTimeout(timer);
-        this.waiting -= 1;
-        if (error) {
+      this.fromAnyServer().then(
+        (connection) => {
+          if (timedOut) {
+            connection.release();
+            return;
+          }
+          clearTimeout(timer);
+          this.waiting -= 1;
+          this.used += 1;
+          resolve(connection);
+        },
+        (error: unknown) => {
+          if (timedOut) return;
+          clearTimeout(timer);
+          this.waiting -= 1;
           reject(error);
-          return;
-        }
-        this.used += 1;
-        resolve(connection);
-      });
+        },
+      );
     });
+  }
+
+  /** From the current server, else each next one in turn; the first that serves becomes current. */
+  private async fromAnyServer(): Promise<PoolConnection> {
+    const first = this.current;
+    for (let tried = 0; ; tried++) {
+      const index = (first + tried) % this.pools.length;
+      try {
+        const connection = await this.ready(index, await getConnection(this.pools[index]));
+        this.current = index;
+        return connection;
+      } catch (error) {
+        if (tried + 1 >= this.pools.length || !isDatabaseUnavailable(error)) throw error;
+      }
+    }
+  }
+
+  /** A connection's first use: whether its server is a Galera node, ready, and its reads causal. */
+  private async ready(index: number, connection: PoolConnection): Promise<PoolConnection> {
+    if (this.galeraConnections.has(connection)) return connection;
+    try {
+      const galera = variableIsOn(await textQuery<RowDataPacket[]>(connection, wsrepOnSql, []));
+      if (galera && !variableIsOn(await textQuery<RowDataPacket[]>(connection, wsrepReadySql, []))) {
+        throw new NodeNotReadyError(this.config.hosts[index]);
+      }
+      if (galera && this.config.syncWait) await textQuery(connection, syncWaitSession, []);
+      this.galeraConnections.set(connection, galera);
+      return connection;
+    } catch (error) {
+      connection.destroy();
+      throw error;
+    }
   }
 
   release(connection: PoolConnection): void {
@@ -156,8 +235,12 @@ class ConnectionPool {
     }
   }
 
-  end(): Promise<void> {
-    return new Promise((resolve, reject) => this.pool.end((error) => (error ? reject(error) : resolve())));
+  async end(): Promise<void> {
+    await Promise.all(
+      this.pools.map(
+        (pool) => new Promise<void>((resolve, reject) => pool.end((error) => (error ? reject(error) : resolve()))),
+      ),
+    );
   }
 }
 
@@ -294,7 +377,9 @@ class MysqlTransaction implements SqlTransaction {
  * MySQL through mysql2's own pool. Single statements are prepared (`execute`: parsed and
  * planned once per connection, rows in the binary protocol) on connections that refuse
  * multi-statement queries; with `batches`, batches and transactions take a connection of
- * a second pool that accepts them.
+ * a second pool that accepts them. On a Galera node they still send one statement per
+ * round trip: a certification failure must reach the transaction as the error of the
+ * statement it hit, never hide inside a multi-statement answer.
  */
 export class MysqlDatabase extends RetryingDatabase {
   readonly dialect = 'mysql';
@@ -318,7 +403,12 @@ export class MysqlDatabase extends RetryingDatabase {
   }
 
   async batch(statements: readonly Statement[]): Promise<StatementResult[]> {
-    if (this.batching) return this.open(this.batching).use((connection) => multiStatement(connection, statements));
+    const batching = this.batching;
+    if (batching) {
+      return this.open(batching).use((connection) =>
+        batching.onGalera(connection) ? oneByOne(connection, statements) : multiStatement(connection, statements),
+      );
+    }
     return this.open(this.statements).use((connection) => oneByOne(connection, statements));
   }
 
@@ -346,7 +436,7 @@ export class MysqlDatabase extends RetryingDatabase {
   protected async attempt<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
     const pool = this.open(this.batching ?? this.statements);
     const connection = await pool.acquire();
-    const tx = new MysqlTransaction(connection, this.batching !== undefined);
+    const tx = new MysqlTransaction(connection, this.batching !== undefined && !pool.onGalera(connection));
     try {
       const result = await work(tx);
       if (!tx.ended && tx.begun) await plain(connection, 'COMMIT');

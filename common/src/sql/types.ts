@@ -49,6 +49,12 @@ export interface PoolStats {
   waiting: number;
 }
 
+/** Transactions the database aborted as conflicts since the start: run again, or given up on. */
+export interface ConflictStats {
+  retried: number;
+  gaveUp: number;
+}
+
 export interface SqlDatabase extends SqlSession {
   /**
    * Runs `work` in a transaction: BEGIN rides with its first statement where it can,
@@ -57,8 +63,10 @@ export interface SqlDatabase extends SqlSession {
    * (deadlock victim, or a certification failure on a multi-primary cluster: errno 1213,
    * SQLSTATE 40001, at any statement or at COMMIT) is run again from the start, so it must
    * only read and write through `tx` and build its outcome from what it read there.
+   * After the last attempt it fails with TransactionConflictError (answered as unavailable).
    */
   transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T>;
+  conflicts(): ConflictStats;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
   pool(): PoolStats;
@@ -87,7 +95,17 @@ export function announce(sql: string): void {
 }
 
 /** A transaction aborted as a conflict is tried this many times in all. */
-const maxTransactionAttempts = 3;
+export const maxTransactionAttempts = 5;
+/**
+ * Before its n-th run a transaction waits a random time below retryBaseDelayMs·2^(n-2)
+ * ("full jitter"): two pods whose transactions collided do not collide again in step.
+ */
+const retryBaseDelayMs = 10;
+
+function jitter(round: number): Promise<void> {
+  const ms = Math.random() * retryBaseDelayMs * 2 ** (round - 1);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /** What both drivers' databases do alike: transactions run again after a conflict, and the ping. */
 export abstract class RetryingDatabase implements SqlDatabase {
@@ -100,14 +118,26 @@ export abstract class RetryingDatabase implements SqlDatabase {
   /** One run of a transaction: BEGIN … COMMIT on one connection, ROLLBACK on failure. */
   protected abstract attempt<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T>;
 
+  private readonly conflictCounts: ConflictStats = { retried: 0, gaveUp: 0 };
+
   async transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
     for (let round = 1; ; round++) {
       try {
         return await this.attempt(work);
       } catch (error) {
-        if (round >= maxTransactionAttempts || !isTransactionConflict(error)) throw error;
+        if (!isTransactionConflict(error)) throw error;
+        if (round >= maxTransactionAttempts) {
+          this.conflictCounts.gaveUp += 1;
+          throw new TransactionConflictError(round, error);
+        }
+        this.conflictCounts.retried += 1;
+        await jitter(round);
       }
     }
+  }
+
+  conflicts(): ConflictStats {
+    return { ...this.conflictCounts };
   }
 
   async ping(): Promise<boolean> {
@@ -135,6 +165,15 @@ export class ConnectionTimeoutError extends Error {
   constructor(timeoutMs: number) {
     super(`no database connection within ${timeoutMs} ms`);
     this.name = 'ConnectionTimeoutError';
+  }
+}
+
+/** A transaction still aborted as a conflict after its last attempt: nothing of it was stored. */
+export class TransactionConflictError extends Error {
+  readonly code = 'ERR_TRANSACTION_CONFLICT';
+  constructor(attempts: number, cause: unknown) {
+    super(`the transaction conflicted with concurrent ones ${attempts} times`, { cause });
+    this.name = 'TransactionConflictError';
   }
 }
 

@@ -1,11 +1,13 @@
 import type { ErrorRequestHandler, Request } from 'express';
 import type { Logger } from 'pino';
-import { isDatabaseUnavailable } from '../../../common/src/database-errors';
+import { isDatabaseUnavailable, isTransactionConflict } from '../../../common/src/database-errors';
 import { ProblemError } from './problem';
 import { requestIdOf } from './request-id';
 
 /** A database outage is usually over (failover, restart, pool recovered) within seconds. */
 const databaseRetrySeconds = 5;
+/** A conflict passes as soon as the concurrent work has committed. */
+const conflictRetrySeconds = 1;
 
 /** express-openapi-validator's HttpError, recognised by shape (its classes are not all exported). */
 export interface ValidatorError {
@@ -88,6 +90,12 @@ export function toProblem(error: unknown): ProblemError {
   }
   if (isBodyParserError(error)) return fromBodyParser(error);
   if (isValidatorError(error)) return fromValidator(error);
+  if (isTransactionConflict(error)) {
+    return new ProblemError('database-unavailable', 'Concurrent changes kept this one from being stored; try again.', {
+      cause: error,
+      retryAfterSeconds: conflictRetrySeconds,
+    });
+  }
   if (isDatabaseUnavailable(error)) {
     return new ProblemError('database-unavailable', 'The database is unavailable; try again shortly.', {
       cause: error,

@@ -56,6 +56,19 @@ export function createMetrics(db: SqlDatabase): GatewayMetrics {
   poolGauge('db_pool_connections_free', 'Idle orders database connections.', (stats) => stats.free);
   poolGauge('db_pool_pending_acquires', 'Queries waiting for a database connection.', (stats) => stats.waiting);
 
+  new Counter({
+    name: 'db_transaction_conflicts_total',
+    help: 'Orders database transactions aborted as a conflict with concurrent ones (deadlock victim, or a certification failure on a Galera cluster), by outcome: retried, or gave_up after the last attempt (answered 503).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    collect() {
+      const counts = db.conflicts();
+      this.reset();
+      this.inc({ outcome: 'retried' }, counts.retried);
+      this.inc({ outcome: 'gave_up' }, counts.gaveUp);
+    },
+  });
+
   return {
     registry,
     observeHttp(method, route, status, seconds) {

@@ -1,4 +1,4 @@
-import { isUniqueViolation } from '../../../common/src/database-errors';
+import { isTransactionConflict, isUniqueViolation } from '../../../common/src/database-errors';
 import type { SqlDatabase, SqlRow, Statement } from '../../../common/src/sql/database';
 import { nullableText, oneOf, placeholders, text } from '../../../common/src/sql/row';
 import { findPricesStatement, pricesOf, type ProductPrices } from '../products/product-repository';
@@ -85,7 +85,9 @@ export class IdempotencyKeyRepository {
   /**
    * Stores a first claim of a key, and in the same round trip reads the prices of the
    * product the create is for. `inserted: false` when the key already has a row (the
-   * unique index on user and key decides between concurrent claims).
+   * unique index on user and key decides between concurrent claims; on a multi-primary
+   * cluster a claim written at the same time through another node aborts this one as a
+   * conflict instead: the key is taken just the same).
    */
   async insertClaim(record: KeyRecord, productType: ProductType): Promise<InsertClaimOutcome> {
     try {
@@ -95,7 +97,7 @@ export class IdempotencyKeyRepository {
       ]);
       return { inserted: true, prices: pricesOf(prices.rows) };
     } catch (error) {
-      if (isUniqueViolation(error)) return { inserted: false };
+      if (isUniqueViolation(error) || isTransactionConflict(error)) return { inserted: false };
       throw error;
     }
   }

@@ -56,7 +56,8 @@ export const testAdmin = { username: 'admin_root', password: 'Admin-pass-2026' }
 export function databaseUrl(config: DatabaseConfig): string {
   if (config.client === 'sqlite') return `sqlite:${config.filename}`;
   const credentials = `${encodeURIComponent(config.user)}${config.password ? `:${encodeURIComponent(config.password)}` : ''}`;
-  return `mysql://${credentials}@${config.host}:${config.port}/${config.database}`;
+  const hosts = config.hosts.map((server) => `${server.host}:${server.port}`).join(',');
+  return `mysql://${credentials}@${hosts}/${config.database}`;
 }
 
 function siblingDatabase(database: TestDatabase): TestDatabase {
@@ -98,11 +99,11 @@ export async function startSystem(
   const authDatabase = siblingDatabase(database);
   const [ordersConfig, authDbConfig] = await Promise.all([database.create(), authDatabase.create()]);
   const proxy =
-    options.ordersOutages && ordersConfig.client === 'mysql'
-      ? await TcpProxy.start({ host: ordersConfig.host, port: ordersConfig.port })
-      : undefined;
+    options.ordersOutages && ordersConfig.client === 'mysql' ? await TcpProxy.start(ordersConfig.hosts[0]) : undefined;
   const gatewayDatabase: DatabaseConfig =
-    proxy && ordersConfig.client === 'mysql' ? { ...ordersConfig, host: '127.0.0.1', port: proxy.port } : ordersConfig;
+    proxy && ordersConfig.client === 'mysql'
+      ? { ...ordersConfig, hosts: [{ host: '127.0.0.1', port: proxy.port }] }
+      : ordersConfig;
   const authEnv: NodeJS.ProcessEnv = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',

@@ -141,8 +141,9 @@ METRICS_PORT: {{ .Values.gateway.metricsPort | quote }}
 {{- range $name, $prefix := dict "orders" "API_DB" "auth" "AUTH_DB" }}
 {{- $db := index $.Values.database $name }}
 {{ $prefix }}_POOL_MAX: {{ $db.poolMax | quote }}
-{{- if and $db.host (not $db.url) }}
-{{ $prefix }}_HOST: {{ $db.host | quote }}
+{{ $prefix }}_SYNC_WAIT: {{ $db.syncWait | quote }}
+{{- if and (or $db.hosts $db.host) (not $db.url) }}
+{{ $prefix }}_HOST: {{ $db.hosts | default (list $db.host) | join "," | quote }}
 {{ $prefix }}_PORT: {{ $db.port | quote }}
 {{ $prefix }}_NAME: {{ $db.name | quote }}
 {{ $prefix }}_USER: {{ $db.user | quote }}

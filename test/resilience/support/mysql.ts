@@ -7,10 +7,11 @@ export function mysqlServer(): { host: string; port: number; user: string; passw
   const url = process.env.RESILIENCE_MYSQL_URL ?? process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
   const config = parseDatabaseUrl(url, 4);
   if (config.client !== 'mysql') throw new Error('the resilience campaign needs a mysql:// server');
-  if (config.host !== '127.0.0.1' && config.host !== 'localhost') {
+  const [server] = config.hosts;
+  if (server.host !== '127.0.0.1' && server.host !== 'localhost') {
     throw new Error('the resilience campaign only talks to a MariaDB on the loopback interface');
   }
-  return { host: '127.0.0.1', port: config.port, user: config.user, password: config.password };
+  return { host: '127.0.0.1', port: server.port, user: config.user, password: config.password };
 }
 
 /** Every database the campaign creates carries this prefix, so leftovers are easy to spot. */
