@@ -44,6 +44,15 @@ function field(error: Error, name: 'code' | 'errno' | 'sqlState' | 'fatal'): unk
   return Reflect.get(error, name);
 }
 
+/** True when `test` holds for the error or one of its first causes (Knex and our own errors wrap driver errors). */
+function someCause(error: unknown, test: (current: Error) => boolean): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (test(current)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
 /** The driver code of an error (`ER_DUP_ENTRY`, `SQLITE_BUSY`, …), if any. */
 export function errorCode(error: unknown): string | undefined {
   if (!(error instanceof Error)) return undefined;
@@ -54,25 +63,22 @@ export function errorCode(error: unknown): string | undefined {
 /**
  * True when an error says the database is unavailable (answered as 503 and retried
  * later), as opposed to a bug (500): unreachable, refusing, or aborting the work as a
- * conflict with concurrent work (see isTransactionConflict). Looks through `cause` chains,
- * since knex and our own errors wrap driver errors.
+ * conflict with concurrent work (see isTransactionConflict).
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  if (isTransactionConflict(error)) return true;
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+  return someCause(error, (current) => {
     const code = errorCode(current);
-    if (
-      code !== undefined &&
-      (unavailableCodes.has(code) || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_BUSY'))
-    )
-      return true;
-    // mysql2 marks `fatal` the errors after which its connection is gone, some without a code:
-    // e.g. a ROLLBACK on a connection reset mid-transaction, whose error replaces the original.
-    if (field(current, 'fatal') === true) return true;
-    if (current.name === 'KnexTimeoutError' || poolFailure.test(current.message)) return true;
-    current = current.cause;
-  }
-  return false;
+    return (
+      isConflictError(current) ||
+      (code !== undefined &&
+        (unavailableCodes.has(code) || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_BUSY'))) ||
+      // mysql2 marks `fatal` the errors after which its connection is gone, some without a code:
+      // e.g. a ROLLBACK on a connection reset mid-transaction, whose error replaces the original.
+      field(current, 'fatal') === true ||
+      current.name === 'KnexTimeoutError' ||
+      poolFailure.test(current.message)
+    );
+  });
 }
 
 /**
@@ -103,14 +109,11 @@ export function isPrimaryKeyViolation(error: unknown): boolean {
  * be run again.
  */
 export function isTransactionConflict(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
-    if (
-      field(current, 'errno') === 1213 ||
-      field(current, 'sqlState') === '40001' ||
-      errorCode(current) === 'ER_LOCK_DEADLOCK'
-    )
-      return true;
-    current = current.cause;
-  }
-  return false;
+  return someCause(error, isConflictError);
+}
+
+function isConflictError(error: Error): boolean {
+  return (
+    field(error, 'errno') === 1213 || field(error, 'sqlState') === '40001' || errorCode(error) === 'ER_LOCK_DEADLOCK'
+  );
 }
