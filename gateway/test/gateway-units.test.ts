@@ -8,6 +8,7 @@ import { toProblem } from '../src/http/error-handler';
 import { TransactionConflictError } from '../../common/src/sql/database';
 import { loadContract } from '../src/http/contract';
 import { readingRules } from '../src/http/request-reading';
+import { ProblemError } from '../src/http/problem';
 
 const principal = (sessionId: string): Principal => ({ userId: 'u', username: 'name', role: 'USER', sessionId });
 
@@ -229,6 +230,19 @@ describe('reading rules of openapi.yaml (x-request-reading)', () => {
       expect(rules.integerParameter.test(text), text).to.equal(true);
     for (const text of ['1e1', '0x10', '+5', '-1', ' 5', '5 ', 'Infinity', '1.0', '010', '', '１０', '٥'])
       expect(rules.integerParameter.test(text), text).to.equal(false);
+  });
+});
+
+describe('problem catalogue', () => {
+  it('titles a problem with its code in words and answers the status the code is listed under', () => {
+    const inFlight = new ProblemError('idempotency-key-in-flight', 'Another request holds this key.');
+    expect(inFlight.body('/orders/purchase')).to.include({
+      type: 'https://aletheia.gold/problems/idempotency-key-in-flight',
+      title: 'Idempotency key in flight',
+      status: 409,
+    });
+    expect(new ProblemError('database-unavailable', 'x')).to.include({ title: 'Database unavailable', status: 503 });
+    expect(new ProblemError('forbidden', 'x')).to.include({ title: 'Forbidden', status: 403 });
   });
 });
 

@@ -1,36 +1,44 @@
 /**
  * The one error type of the gateway. Every failure a client sees is a ProblemError
  * with a code from this catalogue; the error handler turns it into RFC 9457 problem
- * details. Codes are stable: clients match on `type`.
+ * details. Codes are stable: clients match on `type`. Each code is listed under the
+ * HTTP status it answers with; its title is the code in words, so the two never part.
  */
-export const problemCatalogue = {
-  // The request itself breaks the contract or an order rule.
-  'invalid-request': { status: 400, title: 'Invalid request' },
-  'invalid-status-transition': { status: 400, title: 'Invalid status transition' },
-  'order-not-cancellable': { status: 400, title: 'Order not cancellable' },
-  'payload-too-large': { status: 413, title: 'Payload too large' },
-  'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
-  // Who is asking, and whether they may.
-  unauthenticated: { status: 401, title: 'Unauthenticated' },
-  'invalid-credentials': { status: 401, title: 'Invalid credentials' },
-  forbidden: { status: 403, title: 'Forbidden' },
-  // Where, when and against what it arrived.
-  'not-found': { status: 404, title: 'Not found' },
-  'method-not-allowed': { status: 405, title: 'Method not allowed' },
-  'request-timeout': { status: 408, title: 'Request timeout' },
-  'username-taken': { status: 409, title: 'Username taken' },
-  'idempotency-key-in-flight': { status: 409, title: 'Idempotency key in flight' },
-  'idempotency-key-reused': { status: 422, title: 'Idempotency key reused' },
-  'client-throttled': { status: 429, title: 'Client throttled' },
-  'too-many-login-failures': { status: 429, title: 'Too many login failures' },
-  'account-slowed': { status: 429, title: 'Account slowed' },
-  'auth-busy': { status: 429, title: 'Auth service busy' },
-  'internal-error': { status: 500, title: 'Internal error' },
-  'auth-service-unavailable': { status: 503, title: 'Auth service unavailable' },
-  'database-unavailable': { status: 503, title: 'Database unavailable' },
+const problemCodesByStatus = {
+  400: ['invalid-request', 'invalid-status-transition', 'order-not-cancellable'],
+  401: ['unauthenticated', 'invalid-credentials'],
+  403: ['forbidden'],
+  404: ['not-found'],
+  405: ['method-not-allowed'],
+  408: ['request-timeout'],
+  409: ['username-taken', 'idempotency-key-in-flight'],
+  413: ['payload-too-large'],
+  415: ['unsupported-media-type'],
+  422: ['idempotency-key-reused'],
+  429: ['client-throttled', 'too-many-login-failures', 'account-slowed', 'auth-busy'],
+  500: ['internal-error'],
+  503: ['auth-service-unavailable', 'database-unavailable'],
 } as const;
 
-export type ProblemCode = keyof typeof problemCatalogue;
+export type ProblemCode = (typeof problemCodesByStatus)[keyof typeof problemCodesByStatus][number];
+
+/** Every code of the catalogue with the status it answers with. */
+export const problemStatuses: ReadonlyMap<ProblemCode, number> = new Map(
+  Object.entries(problemCodesByStatus).flatMap(([status, codes]) =>
+    codes.map((code) => [code, Number(status)] as const),
+  ),
+);
+
+/** The code's status (every code has one: the map is built from the catalogue; 500 only satisfies the type). */
+export function problemStatus(code: ProblemCode): number {
+  return problemStatuses.get(code) ?? 500;
+}
+
+/** `idempotency-key-in-flight` → `Idempotency key in flight`. */
+export function problemTitle(code: ProblemCode): string {
+  const words = code.replaceAll('-', ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
 
 export const problemTypeBase = 'https://aletheia.gold/problems/';
 
@@ -56,8 +64,8 @@ export class ProblemError extends Error {
   ) {
     super(detail, { cause: options.cause });
     this.name = 'ProblemError';
-    this.status = problemCatalogue[code].status;
-    this.title = problemCatalogue[code].title;
+    this.status = problemStatus(code);
+    this.title = problemTitle(code);
   }
 
   get type(): string {
