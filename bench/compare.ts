@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { repoRoot } from '../common/src/repo-root';
-import { scenarioTitles } from './src/report';
+import { median } from './src/measure';
+import { positive } from './src/profile';
+import { fixed, scenarioTitles } from './src/report';
 
 // Compares this checkout with another built one (a baseline commit) in one sitting, on
 // this Node: short benchmark runs of both, alternated round after round (ABBA), so that
@@ -57,12 +59,6 @@ function parseArgs(argv: string[]): CompareOptions {
   return options;
 }
 
-function positive(flag: string, value: string): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new Error(`${flag} expects a positive integer`);
-  return number;
-}
-
 /** One short benchmark run of the checkout in `tree`, with this Node; its report. */
 function benchRun(tree: string, options: CompareOptions, outDir: string): RunReport {
   const args = [
@@ -77,12 +73,6 @@ function benchRun(tree: string, options: CompareOptions, outDir: string): RunRep
   const reportFile = path.join(outDir, 'full.json');
   if (!existsSync(reportFile)) throw new Error(`no report from ${tree}:\n${run.stdout}\n${run.stderr}`);
   return runReport.parse(JSON.parse(readFileSync(reportFile, 'utf8')));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 interface Figures {
@@ -107,7 +97,6 @@ function figuresOf(report: RunReport, scenario: string): Figures | undefined {
 }
 
 function table(options: CompareOptions, runs: { baseline: RunReport[]; current: RunReport[] }): string {
-  const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
   const lines = [
     `# Aletheia benchmark: ${runs.current[0].environment.commit} against ${runs.baseline[0].environment.commit}`,
     '',
@@ -125,11 +114,20 @@ function table(options: CompareOptions, runs: { baseline: RunReport[]; current: 
       return now && base ? [{ now, base }] : [];
     });
     if (pairs.length === 0) continue;
-    const of = (side: 'now' | 'base', key: keyof Figures) => median(pairs.map((pair) => pair[side][key]));
-    const change = (key: keyof Figures) => median(pairs.map((pair) => pair.now[key] / pair.base[key]));
-    lines.push(
-      `| ${scenarioTitles[scenario] ?? scenario} | ${fixed(of('base', 'okPerSec'), 0)} | ${fixed(of('now', 'okPerSec'), 0)} | ${fixed(change('okPerSec'), 2)} | ${fixed(of('base', 'ceilingShare'), 1)} | ${fixed(of('now', 'ceilingShare'), 1)} | ${fixed(of('base', 'cpuMs'), 3)} | ${fixed(of('now', 'cpuMs'), 3)} | ${fixed(change('cpuMs'), 2)} | ${fixed(of('base', 'p99Ms'), 0)} | ${fixed(of('now', 'p99Ms'), 0)} | ${fixed(of('base', 'gatewayRssMb'), 0)} | ${fixed(of('now', 'gatewayRssMb'), 0)} |`,
-    );
+    const both = (key: keyof Figures, digits: number) =>
+      (['base', 'now'] as const).map((side) => fixed(median(pairs.map((pair) => pair[side][key])), digits));
+    const change = (key: keyof Figures) => fixed(median(pairs.map((pair) => pair.now[key] / pair.base[key])), 2);
+    const cells = [
+      scenarioTitles[scenario] ?? scenario,
+      ...both('okPerSec', 0),
+      change('okPerSec'),
+      ...both('ceilingShare', 1),
+      ...both('cpuMs', 3),
+      change('cpuMs'),
+      ...both('p99Ms', 0),
+      ...both('gatewayRssMb', 0),
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n') + '\n';
 }

@@ -44,6 +44,12 @@ describeEachDatabase('auth-service writes racing each other', (database) => {
     rpcFails(server.client, 'ValidateToken', { accessToken }, status.UNAUTHENTICATED);
   const rejectsRefresh = (refreshToken: string) =>
     rpcFails(server.client, 'Refresh', { refreshToken }, status.UNAUTHENTICATED);
+  /** The pair a racing refresh answered, if it answered one, is refused for access and refresh alike. */
+  const rejectsRefreshedPair = async (refreshed: { accessToken: string; refreshToken: string } | ServiceError) => {
+    if (refreshed instanceof Error) return;
+    await rejectsAccess(refreshed.accessToken);
+    await rejectsRefresh(refreshed.refreshToken);
+  };
   const settled = <T>(call: Promise<T>) =>
     call.then(
       (value) => value,
@@ -59,10 +65,7 @@ describeEachDatabase('auth-service writes racing each other', (database) => {
         settled(rpc(server.client, 'Refresh', { refreshToken: tokens.refreshToken })),
       ]);
       await rejectsAccess(tokens.accessToken);
-      if (!(refreshed instanceof Error)) {
-        await rejectsAccess(refreshed.accessToken);
-        await rejectsRefresh(refreshed.refreshToken);
-      }
+      await rejectsRefreshedPair(refreshed);
     }
   });
 
@@ -87,10 +90,7 @@ describeEachDatabase('auth-service writes racing each other', (database) => {
       current = next;
       await rpc(server.client, 'ValidateToken', { accessToken: keeper.accessToken });
       await rejectsAccess(other.accessToken);
-      if (!(refreshed instanceof Error)) {
-        await rejectsAccess(refreshed.accessToken);
-        await rejectsRefresh(refreshed.refreshToken);
-      }
+      await rejectsRefreshedPair(refreshed);
     }
   });
 

@@ -132,7 +132,7 @@ export function parseArgs(argv: string[]): CliOptions {
   return options;
 }
 
-function positive(flag: string, value: string): number {
+export function positive(flag: string, value: string): number {
   const number = Number(value);
   if (!Number.isInteger(number) || number < 1) throw new Error(`${flag} expects a positive integer`);
   return number;

@@ -49,7 +49,8 @@ export const scenarioTitles: Record<string, string> = {
   memory: 'mixed load for the memory check',
 };
 
-const fixed = (value: number | undefined, digits: number) =>
+/** A figure with `digits` decimals, or a dash where there is none. */
+export const fixed = (value: number | undefined, digits: number) =>
   value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits);
 
 export function markdown(report: BenchReport): string {
