@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../common/src/repo-root';
+import { productionNodeFlags } from '../scripts/node-flags';
 import { Api } from './src/api';
 import type { BenchContext } from './src/context';
 import { benchDatabases, connect, serverVersion } from './src/databases';
@@ -68,9 +69,10 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   const runDir = path.join(repoRoot, 'bench', 'results', 'runs.tmp', `${profile.mode}-${stamp}`);
-  const nodeArgs = options.cpuProfDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(repoRoot, options.cpuProfDir)}`]
-    : [];
+  const nodeArgs = [
+    ...productionNodeFlags,
+    ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(repoRoot, options.cpuProfDir)}`] : []),
+  ];
   log(`${profile.mode} run; programs' logs in ${runDir}`);
   const system = await BenchSystem.start({
     logDir: runDir,
@@ -89,6 +91,7 @@ async function main(): Promise<number> {
     command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
     commit: commit(),
     node: process.version,
+    nodeFlags: productionNodeFlags,
     mariadb: await serverVersion(ordersDb),
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,

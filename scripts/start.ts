@@ -2,6 +2,7 @@ import { concurrently } from 'concurrently';
 import { Transform } from 'node:stream';
 import { prettyFactory } from 'pino-pretty';
 import { repoRoot } from '../common/src/repo-root';
+import { productionNodeFlags } from './node-flags';
 
 /**
  * `npm start`: the auth service and the gateway as two processes talking gRPC, as in the
@@ -53,7 +54,7 @@ const output = new Transform({
 });
 output.pipe(process.stdout);
 
-const node = `'${process.execPath.replaceAll("'", `'\\''`)}'`;
+const node = [process.execPath, ...productionNodeFlags].map((word) => `'${word.replaceAll("'", `'\\''`)}'`).join(' ');
 const { commands, result } = concurrently(
   [
     { name: 'auth-service', command: `exec ${node} dist/auth-service/src/main.js`, cwd: repoRoot },

@@ -10,6 +10,8 @@ export interface Environment {
   command: string;
   commit: string;
   node: string;
+  /** Node flags both programs ran with (scripts/node-flags.ts, as in the images). */
+  nodeFlags: string[];
   mariadb: string;
   cpu: string;
   cores: number;
@@ -59,7 +61,7 @@ export function markdown(report: BenchReport): string {
   const lines: string[] = [];
   lines.push(`# Aletheia benchmark (${env.mode})`, '');
   lines.push(
-    `\`${env.command}\` on ${env.startedAt} — commit ${env.commit}, Node ${env.node}, MariaDB ${env.mariadb}, ${env.cores} × ${env.cpu}, load average at start ${env.loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}.`,
+    `\`${env.command}\` on ${env.startedAt} — commit ${env.commit}, Node ${env.node}${env.nodeFlags.map((flag) => ` ${flag}`).join('')}, MariaDB ${env.mariadb}, ${env.cores} × ${env.cpu}, load average at start ${env.loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}.`,
     '',
     `autocannon, ${env.connections} connections, ${env.warmupSeconds} s warm-up, median of ${env.runs} × ${env.runSeconds} s. bcrypt cost ${env.bcryptCost}, at most ${env.bcryptMaxConcurrency} at once. Large table: ${env.largeTableInvoices.toLocaleString('en-US')} invoices. CPU is user + system time from /proc divided by completed requests: per process, and for db the MariaDB threads serving the benchmark's connections (the server is shared; db server is the whole mariadbd process, background threads and other clients included), total = gateway + auth + db; RSS is the peak during the measured runs; other load is the CPU (in cores) everything else on the machine used meanwhile.`,
     '',

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { envPairs, parseDockerfile, type Dockerfile, type Stage } from './support/dockerfile';
 import { DockerIgnore } from './support/dockerignore';
+import { productionNodeFlags } from '../../scripts/node-flags';
 import { repoPath } from './support/paths';
 
 /** What each image runs; test/images builds them and proves it actually runs. */
@@ -96,6 +97,9 @@ describe('Dockerfiles', () => {
         expect(cmds[0].json, 'exec (JSON) form').to.equal(true);
         expect(cmds[0].args[0]).to.equal('node');
         expect(cmds[0].args.at(-1)).to.equal(`dist/${image.program}/src/main.js`);
+        expect(cmds[0].args.slice(1, -1), 'node flags of npm start and the benchmark').to.include.members(
+          productionNodeFlags,
+        );
         expect(final.steps.filter((s) => s.keyword === 'ENTRYPOINT' && !s.json)).to.deep.equal([]);
         expect(final.steps.filter((s) => s.keyword === 'EXPOSE').flatMap((s) => s.args)).to.deep.equal([image.port]);
       });
