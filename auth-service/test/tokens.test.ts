@@ -4,7 +4,7 @@ import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import jwt from 'jsonwebtoken';
 import { describeEachDatabase } from '../../common/test/databases';
 import { startTestAuthServer, testEnv, type TestAuthServer } from './support/auth-server';
-import { rpc, rpcFails } from './support/rpc';
+import { rejectsAccess, rejectsRefresh, rpc, rpcFails } from './support/rpc';
 
 const password = 'gold-bar-99';
 let sequence = 0;
@@ -31,10 +31,6 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
     return { username, userId, sessionId, ...tokens };
   }
 
-  const rejectsAccess = (accessToken: string) =>
-    rpcFails(server.client, 'ValidateToken', { accessToken }, status.UNAUTHENTICATED);
-  const rejectsRefresh = (refreshToken: string) =>
-    rpcFails(server.client, 'Refresh', { refreshToken }, status.UNAUTHENTICATED);
 
   /** A token signed with the service's own secret but with claims chosen by the test. */
   function forge(type: 'access' | 'refresh', claims: Record<string, unknown>, options: jwt.SignOptions = {}): string {
@@ -60,19 +56,19 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
 
     it('never accepts a refresh token as an access token', async () => {
       const s = await session();
-      await rejectsAccess(s.refreshToken);
+      await rejectsAccess(server.client, s.refreshToken);
     });
 
     it('rejects garbage, an empty token, alg:none, a wrong secret, HS512 and an expired token', async () => {
       const s = await session();
       const claims = { typ: 'access', sid: s.sessionId, sub: s.userId };
-      await rejectsAccess('');
-      await rejectsAccess('not.a.jwt');
+      await rejectsAccess(server.client, '');
+      await rejectsAccess(server.client, 'not.a.jwt');
       const [header, payload] = s.accessToken.split('.');
       const unsigned = `${base64url({ alg: 'none', typ: 'JWT' })}.${payload}.`;
-      await rejectsAccess(unsigned);
-      await rejectsAccess(`${header}.${payload}.`);
-      await rejectsAccess(
+      await rejectsAccess(server.client, unsigned);
+      await rejectsAccess(server.client, `${header}.${payload}.`);
+      await rejectsAccess(server.client, 
         jwt.sign(claims, 'some-other-secret-of-at-least-32-bytes!', {
           algorithm: 'HS256',
           issuer: 'aletheia-auth',
@@ -86,8 +82,8 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
       const hs512Signature = createHmac('sha512', testEnv.JWT_SECRET as string)
         .update(`${hs512Header}.${payload}`)
         .digest('base64url');
-      await rejectsAccess(`${hs512Header}.${payload}.${hs512Signature}`);
-      await rejectsAccess(forge('access', { ...claims, exp: Math.floor(Date.now() / 1000) - 10 }));
+      await rejectsAccess(server.client, `${hs512Header}.${payload}.${hs512Signature}`);
+      await rejectsAccess(server.client, forge('access', { ...claims, exp: Math.floor(Date.now() / 1000) - 10 }));
       // The genuine token still works: only the tampered ones failed.
       await rpc(server.client, 'ValidateToken', { accessToken: s.accessToken });
     });
@@ -97,13 +93,13 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
       const claims = { typ: 'access', sid: s.sessionId, sub: s.userId };
       // Control: a token forged with the right secret and claims is accepted.
       await rpc(server.client, 'ValidateToken', { accessToken: forge('access', claims, { expiresIn: 60 }) });
-      await rejectsAccess(forge('access', claims, { expiresIn: 60, issuer: 'someone-else' }));
-      await rejectsAccess(forge('access', claims, { expiresIn: 60, audience: 'another-service' }));
-      await rejectsAccess(forge('access', { ...claims, typ: 'refresh' }, { expiresIn: 60 }));
-      await rejectsAccess(forge('access', { sid: s.sessionId, sub: s.userId }, { expiresIn: 60 }));
-      await rejectsAccess(forge('access', claims)); // no exp
-      await rejectsAccess(forge('access', { ...claims, sub: randomUUID() }, { expiresIn: 60 }));
-      await rejectsAccess(forge('access', { ...claims, sid: randomUUID() }, { expiresIn: 60 }));
+      await rejectsAccess(server.client, forge('access', claims, { expiresIn: 60, issuer: 'someone-else' }));
+      await rejectsAccess(server.client, forge('access', claims, { expiresIn: 60, audience: 'another-service' }));
+      await rejectsAccess(server.client, forge('access', { ...claims, typ: 'refresh' }, { expiresIn: 60 }));
+      await rejectsAccess(server.client, forge('access', { sid: s.sessionId, sub: s.userId }, { expiresIn: 60 }));
+      await rejectsAccess(server.client, forge('access', claims)); // no exp
+      await rejectsAccess(server.client, forge('access', { ...claims, sub: randomUUID() }, { expiresIn: 60 }));
+      await rejectsAccess(server.client, forge('access', { ...claims, sid: randomUUID() }, { expiresIn: 60 }));
     });
   });
 
@@ -169,11 +165,11 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
       expect(replay).to.have.property('code', status.UNAUTHENTICATED);
       // The caller hears which session ended, to forget what it cached of it.
       expect((replay as ServiceError).metadata.get('ended-session-id')).to.deep.equal([s.sessionId]);
-      await rejectsAccess(third.accessToken);
-      await rejectsAccess(next.accessToken);
-      await rejectsRefresh(third.refreshToken);
+      await rejectsAccess(server.client, third.accessToken);
+      await rejectsAccess(server.client, next.accessToken);
+      await rejectsRefresh(server.client, third.refreshToken);
       // Within the window the token rotated last no longer helps either: the session has ended.
-      await rejectsRefresh(next.refreshToken);
+      await rejectsRefresh(server.client, next.refreshToken);
       const row = (await server.handle.db.query('select * from sessions where id = ?', [s.sessionId]))[0];
       expect(row.revoke_reason).to.equal('refresh_token_reuse');
       expect(row.revoked_at).to.be.a('string');
@@ -187,7 +183,7 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
         '2026-01-01 00:00:00.000',
         s.userId,
       ]);
-      const refused = await rejectsRefresh(s.refreshToken);
+      const refused = await rejectsRefresh(server.client, s.refreshToken);
       expect(refused.metadata.get('ended-session-id')).to.deep.equal([]);
       const row = (await server.handle.db.query('select * from sessions where id = ?', [s.sessionId]))[0];
       expect(row.revoked_at).to.equal(null);
@@ -195,7 +191,7 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
 
     it('never accepts an access token as a refresh token', async () => {
       const s = await session();
-      await rejectsRefresh(s.accessToken);
+      await rejectsRefresh(server.client, s.accessToken);
       // The session is untouched by the attempt.
       await rpc(server.client, 'Refresh', { refreshToken: s.refreshToken });
     });
@@ -203,11 +199,11 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
     it('rejects forged, expired and malformed refresh tokens without touching the session', async () => {
       const s = await session();
       const claims = { typ: 'refresh', sid: s.sessionId, sub: s.userId };
-      await rejectsRefresh('');
-      await rejectsRefresh('x.y.z');
-      await rejectsRefresh(forge('refresh', { ...claims, exp: Math.floor(Date.now() / 1000) - 10 }));
-      await rejectsRefresh(forge('refresh', { ...claims, typ: 'access' }, { expiresIn: 60 }));
-      await rejectsRefresh(
+      await rejectsRefresh(server.client, '');
+      await rejectsRefresh(server.client, 'x.y.z');
+      await rejectsRefresh(server.client, forge('refresh', { ...claims, exp: Math.floor(Date.now() / 1000) - 10 }));
+      await rejectsRefresh(server.client, forge('refresh', { ...claims, typ: 'access' }, { expiresIn: 60 }));
+      await rejectsRefresh(server.client, 
         jwt.sign(claims, testEnv.JWT_SECRET as string, {
           algorithm: 'HS256',
           issuer: 'aletheia-auth',
@@ -217,8 +213,8 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
         }),
       );
       // A well-signed token that is not the session's current one is reuse: the session ends.
-      await rejectsRefresh(forge('refresh', claims, { expiresIn: 60 }));
-      await rejectsAccess(s.accessToken);
+      await rejectsRefresh(server.client, forge('refresh', claims, { expiresIn: 60 }));
+      await rejectsAccess(server.client, s.accessToken);
     });
   });
 
@@ -248,8 +244,8 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
       const s = await session();
       const response = await rpc(server.client, 'Logout', { accessToken: s.accessToken });
       expect(response).to.deep.equal({});
-      await rejectsAccess(s.accessToken);
-      await rejectsRefresh(s.refreshToken);
+      await rejectsAccess(server.client, s.accessToken);
+      await rejectsRefresh(server.client, s.refreshToken);
       const row = (await server.handle.db.query('select * from sessions where id = ?', [s.sessionId]))[0];
       expect(row.revoke_reason).to.equal('logout');
     });

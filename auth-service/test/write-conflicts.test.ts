@@ -8,7 +8,7 @@ import { mysqlTestDatabase } from '../../common/test/mysql-behind-proxy';
 import { SessionRepository } from '../src/sessions/session-repository';
 import { tokenDigest, TokenService } from '../src/sessions/token-service';
 import { startTestAuthServer, type TestAuthServer } from './support/auth-server';
-import { rpc, rpcFails } from './support/rpc';
+import { rejectsAccess, rejectsRefresh, rpc, rpcFails } from './support/rpc';
 import { conflictOnSessionInsert } from './support/write-conflicts';
 
 const password = 'gold-bar-99';
@@ -40,15 +40,11 @@ describeEachDatabase('auth-service writes racing each other', (database) => {
   }
 
   const login = (username: string, secret = password) => rpc(server.client, 'Login', { username, password: secret });
-  const rejectsAccess = (accessToken: string) =>
-    rpcFails(server.client, 'ValidateToken', { accessToken }, status.UNAUTHENTICATED);
-  const rejectsRefresh = (refreshToken: string) =>
-    rpcFails(server.client, 'Refresh', { refreshToken }, status.UNAUTHENTICATED);
   /** The pair a racing refresh answered, if it answered one, is refused for access and refresh alike. */
   const rejectsRefreshedPair = async (refreshed: { accessToken: string; refreshToken: string } | ServiceError) => {
     if (refreshed instanceof Error) return;
-    await rejectsAccess(refreshed.accessToken);
-    await rejectsRefresh(refreshed.refreshToken);
+    await rejectsAccess(server.client, refreshed.accessToken);
+    await rejectsRefresh(server.client, refreshed.refreshToken);
   };
   const settled = <T>(call: Promise<T>) =>
     call.then(
@@ -64,7 +60,7 @@ describeEachDatabase('auth-service writes racing each other', (database) => {
         settled(rpc(server.client, 'Logout', { accessToken: tokens.accessToken })),
         settled(rpc(server.client, 'Refresh', { refreshToken: tokens.refreshToken })),
       ]);
-      await rejectsAccess(tokens.accessToken);
+      await rejectsAccess(server.client, tokens.accessToken);
       await rejectsRefreshedPair(refreshed);
     }
   });
@@ -89,7 +85,7 @@ describeEachDatabase('auth-service writes racing each other', (database) => {
       expect(changed).to.not.be.instanceOf(Error);
       current = next;
       await rpc(server.client, 'ValidateToken', { accessToken: keeper.accessToken });
-      await rejectsAccess(other.accessToken);
+      await rejectsAccess(server.client, other.accessToken);
       await rejectsRefreshedPair(refreshed);
     }
   });
@@ -103,9 +99,9 @@ describeEachDatabase('auth-service writes racing each other', (database) => {
         rpc(server.client, 'LogoutAll', { accessToken: caller.accessToken }),
         settled(rpc(server.client, 'Refresh', { refreshToken: other.refreshToken })),
       ]);
-      await rejectsAccess(caller.accessToken);
-      await rejectsAccess(other.accessToken);
-      if (!(refreshed instanceof Error)) await rejectsAccess(refreshed.accessToken);
+      await rejectsAccess(server.client, caller.accessToken);
+      await rejectsAccess(server.client, other.accessToken);
+      if (!(refreshed instanceof Error)) await rejectsAccess(server.client, refreshed.accessToken);
     }
   });
 
@@ -120,11 +116,11 @@ describeEachDatabase('auth-service writes racing each other', (database) => {
         settled(rpc(server.client, 'Refresh', { refreshToken: before.refreshToken })),
       ]);
       await rpc(server.client, 'EnableAccount', { accessToken: adminToken, username });
-      await rejectsAccess(before.accessToken);
+      await rejectsAccess(server.client, before.accessToken);
       for (const pair of [loggedIn, refreshed]) {
         if (pair instanceof Error) continue;
-        await rejectsAccess(pair.accessToken);
-        await rejectsRefresh(pair.refreshToken);
+        await rejectsAccess(server.client, pair.accessToken);
+        await rejectsRefresh(server.client, pair.refreshToken);
       }
     }
   });
@@ -177,8 +173,8 @@ describeEachDatabase('auth-service writes racing each other', (database) => {
         Number(before),
       ],
     );
-    await rejectsAccess(stale.accessToken);
-    await rejectsRefresh(stale.refreshToken);
+    await rejectsAccess(server.client, stale.accessToken);
+    await rejectsRefresh(server.client, stale.refreshToken);
     // Under the current version the same row is valid: the version is what ended it.
     const fresh = await open(Number(before) + 1);
     expect(fresh.opened).to.equal(true);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Metadata, type CallOptions, type ServiceError, type status } from '@grpc/grpc-js';
+import { Metadata, status, type CallOptions, type ServiceError } from '@grpc/grpc-js';
 import type { AuthServiceClient } from '../../../common/src/proto';
 
 type Method =
@@ -55,4 +55,14 @@ export async function rpcFails<M extends Method>(
     return error as ServiceError;
   }
   expect.fail(`${method} succeeded with ${JSON.stringify(outcome)}; expected status ${code}`);
+}
+
+/** ValidateToken refuses the access token (UNAUTHENTICATED). */
+export function rejectsAccess(client: AuthServiceClient, accessToken: string): Promise<ServiceError> {
+  return rpcFails(client, 'ValidateToken', { accessToken }, status.UNAUTHENTICATED);
+}
+
+/** Refresh refuses the refresh token (UNAUTHENTICATED). */
+export function rejectsRefresh(client: AuthServiceClient, refreshToken: string): Promise<ServiceError> {
+  return rpcFails(client, 'Refresh', { refreshToken }, status.UNAUTHENTICATED);
 }
