@@ -31,7 +31,6 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
     return { username, userId, sessionId, ...tokens };
   }
 
-
   /** A token signed with the service's own secret but with claims chosen by the test. */
   function forge(type: 'access' | 'refresh', claims: Record<string, unknown>, options: jwt.SignOptions = {}): string {
     const secret = type === 'access' ? testEnv.JWT_SECRET : testEnv.JWT_REFRESH_SECRET;
@@ -68,7 +67,8 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
       const unsigned = `${base64url({ alg: 'none', typ: 'JWT' })}.${payload}.`;
       await rejectsAccess(server.client, unsigned);
       await rejectsAccess(server.client, `${header}.${payload}.`);
-      await rejectsAccess(server.client, 
+      await rejectsAccess(
+        server.client,
         jwt.sign(claims, 'some-other-secret-of-at-least-32-bytes!', {
           algorithm: 'HS256',
           issuer: 'aletheia-auth',
@@ -203,7 +203,8 @@ describeEachDatabase('auth-service tokens and sessions', (database) => {
       await rejectsRefresh(server.client, 'x.y.z');
       await rejectsRefresh(server.client, forge('refresh', { ...claims, exp: Math.floor(Date.now() / 1000) - 10 }));
       await rejectsRefresh(server.client, forge('refresh', { ...claims, typ: 'access' }, { expiresIn: 60 }));
-      await rejectsRefresh(server.client, 
+      await rejectsRefresh(
+        server.client,
         jwt.sign(claims, testEnv.JWT_SECRET as string, {
           algorithm: 'HS256',
           issuer: 'aletheia-auth',
