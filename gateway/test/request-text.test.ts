@@ -124,22 +124,16 @@ describeEachDatabase('request text: numbers by their literal text, well-formed U
   }
 
   it('refuses the same characters in usernames, and an unpaired surrogate anywhere in a body', async () => {
+    const register = (text: string) =>
+      system.request().post('/auth/register').set('Content-Type', 'application/json').send(text);
     for (const escaped of ['user\\ud800', 'user\\u202e', 'user\\u0000']) {
-      const res = await system
-        .request()
-        .post('/auth/register')
-        .set('Content-Type', 'application/json')
-        .send(`{"username":"${escaped}","password":"gold-bar-2026"}`);
+      const res = await register(`{"username":"${escaped}","password":"gold-bar-2026"}`);
       expectProblem(res, 400, 'invalid-request');
       expect(errorPaths(res)).to.deep.equal(['/body/username']);
     }
     // The password's rules have no pattern: only the body's reading finds the surrogate, in either case of hex.
     for (const surrogate of ['\\udc00', '\\uDC00']) {
-      const password = await system
-        .request()
-        .post('/auth/register')
-        .set('Content-Type', 'application/json')
-        .send(`{"username":"surrogate_pw","password":"gold-bar-${surrogate}-2026"}`);
+      const password = await register(`{"username":"surrogate_pw","password":"gold-bar-${surrogate}-2026"}`);
       expectProblem(password, 400, 'invalid-request');
       expect(password.body.errors).to.deep.equal([
         { path: '/body/password', message: 'must be well-formed Unicode, without an unpaired surrogate' },
