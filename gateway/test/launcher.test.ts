@@ -5,6 +5,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { freePort } from '../../common/test/ports';
 import { repoRoot } from '../../common/src/repo-root';
+import { productionNodeFlags } from '../../scripts/node-flags';
 
 interface Launch {
   child: ChildProcess;
@@ -82,11 +83,16 @@ function childPids(pid: number): number[] {
   );
 }
 
+/** A process's program and arguments (its cmdline ends with a NUL). */
+function commandLine(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+}
+
 /** The pid of the launcher's child that is node running `script` (not a shell whose command names it). */
 function programPid(launcherPid: number, script: string): number {
   const pid = childPids(launcherPid).find((child) => {
-    const [program, file] = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0');
-    return program === process.execPath && file?.endsWith(script);
+    const [program, ...args] = commandLine(child);
+    return program === process.execPath && args.at(-1)?.endsWith(script) === true;
   });
   if (pid === undefined) throw new Error(`no child of ${launcherPid} runs ${script}`);
   return pid;
@@ -147,7 +153,9 @@ describe('npm start launcher', function () {
     // A file where its database folder was: the auth service cannot start again until it is back.
     renameSync(path.join(dataDir, 'auth'), path.join(dataDir, 'auth-away'));
     writeFileSync(path.join(dataDir, 'auth'), '');
-    process.kill(programPid(started.child.pid!, 'dist/auth-service/src/main.js'), 'SIGKILL');
+    const authPid = programPid(started.child.pid!, 'dist/auth-service/src/main.js');
+    expect(commandLine(authPid).slice(1, -1), 'node flags, as in the images').to.deep.equal(productionNodeFlags);
+    process.kill(authPid, 'SIGKILL');
     await started.waitFor(/auth-service\/src\/main\.js exited with code SIGKILL/);
     await started.waitFor(/(auth-service\/src\/main\.js restarted[\s\S]*){2}/);
     // As in the pod: public routes answer, protected ones are 503, the gateway is not ready.
